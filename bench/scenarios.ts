@@ -1,0 +1,576 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { closedLoop, openLoop, summarise } from './lib/load.ts';
+import { BENCH, ROOT, forkReady, nowMs, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
+import { api, ApiError, type Api } from './lib/api.ts';
+import { conversationRequest, messageEnvelope, messageRequest, messageText } from './lib/payload.ts';
+import { decodeSecret, generateSecret, signatureHeader } from '../src/domain/signing.ts';
+import type { Row } from './lib/report.ts';
+import type { SeedSpec } from './seed.ts';
+
+/** The scenarios of BENCHMARKS.md. Each returns one Row; it throws NotRun when it cannot run here. */
+
+export interface BenchOptions {
+  /** PostgreSQL server for postgres-drain; a fresh database is created on it and dropped. */
+  databaseUrl: string;
+  backlogSize: number;
+  maxDrainSeconds: number;
+  /** Verify every delivery's signature in the receiver (costs receiver CPU; off by default). */
+  verify: boolean;
+  log: (line: string) => void;
+}
+
+/** Figures of other scenarios measured earlier in the same run (ratios are always same-run). */
+export interface Baselines {
+  raw?: Row;
+  drain?: Row;
+}
+
+export class NotRun extends Error {}
+
+export const IN_FLIGHT = 64;
+/** max_in_flight of the throughput scenarios' endpoints. */
+export const ENDPOINT_MAX_IN_FLIGHT = 64;
+
+const row = (r: Partial<Row>): Row => ({ deliveries_per_s: null, ratio: null, p50_ms: null, p99_ms: null, rss_mb: null, n: null, notes: '', ...r });
+const round = (v: number | null, d = 2) => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
+const ratioOf = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(a / b, 3) : null);
+
+// ---------------------------------------------------------------------------------------------
+// Is the delivery engine there yet?
+
+/** Null when the delivery worker is registered in src/workers.ts; otherwise why not. */
+export async function workerMissing(): Promise<string | null> {
+  try {
+    const mod = (await import('../src/workers.ts')) as { register: (add: (f: unknown) => void) => void };
+    const factories: unknown[] = [];
+    mod.register((f) => factories.push(f));
+    return factories.length > 0 ? null : 'the delivery worker is not available yet (src/workers.ts registers no runner)';
+  } catch (err) {
+    return `the delivery worker does not load: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// raw: the physical limit, undici straight to the receiver
+
+export async function raw(o: BenchOptions): Promise<Row> {
+  const secret = generateSecret();
+  const receiver = await startReceiver({ verify: o.verify ? { 0: secret } : {} });
+  try {
+    const id = 'evt_' + crypto.randomBytes(13).toString('hex').slice(0, 26).toUpperCase();
+    const ts = Math.floor(Date.now() / 1000);
+    const createdAt = new Date().toISOString();
+    const body = messageEnvelope({
+      id, companyId: 'cmp_BENCH', sequence: 1, createdAt, messageId: 'msg_BENCH', text: messageText(600),
+      conversation: { id: 'conv_BENCH', user_id: null, channel: 'whatsapp', direction: 'inbound', status: 'open', end_status: null, agent_id: null, assignee: null, department: 'support', context: { customer_tier: 'gold', locale: 'en-GB' }, client_data: { crm_id: 'crm-100000' }, custom_fields: {}, agent_config: {}, created_at: createdAt },
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'Switchboard-Webhooks/bench',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signatureHeader([decodeSecret(secret)], id, ts, body),
+    };
+    const sampler = rssSampler(() => [process.pid]);
+    const r = await closedLoop({ origin: receiver.urls[0]!, path: '/hooks/raw', headers, body, expect: 200, inFlight: IN_FLIGHT });
+    const rss = sampler.stop();
+    const stats = await receiver.stats();
+    const notes = [`${Buffer.byteLength(body)} B body, ${IN_FLIGHT} in flight, ${r.seconds.toFixed(1)} s; rss = the sending process`];
+    if (o.verify) notes.push(`signatures verified ${stats.listeners[0]!.verified}, bad ${stats.listeners[0]!.badSignatures}`);
+    if (r.errors) notes.push(`${r.errors} errors (${r.firstError})`);
+    return row({ deliveries_per_s: round(r.perSecond, 0), ratio: 1, p50_ms: round(r.p50), p99_ms: round(r.p99), rss_mb: round(rss, 0), n: r.ok, notes: notes.join('; ') });
+  } finally {
+    await receiver.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: a store with a company, conversations and endpoints made through the real API
+
+interface EndpointSpec {
+  listener: number;
+  maxInFlight?: number;
+  timeoutMs?: number;
+  /** For the dead endpoint: keep it active as long as the API allows (failure_threshold 100). */
+  neverFail?: boolean;
+}
+
+interface Fixture {
+  dataDir: string;
+  databaseUrl: string | null;
+  ownerKey: string;
+  masterKey: string;
+  companyId: string;
+  conversations: Record<string, unknown>[];
+  webhooks: { id: string; secret: string | null; listener: number }[];
+  start(role?: 'api' | 'worker' | 'all'): Promise<ServerProc>;
+  seed(webhookIds: string[], events: number): Promise<{ events: number; deliveries: number; ms: number }>;
+  /** Pending deliveries of these endpoints (null when it cannot be asked). */
+  pending(webhookIds: string[], server: ServerProc | null): Promise<number | null>;
+  cleanup(): Promise<void>;
+}
+
+async function createPgDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = 'sb_bench_' + crypto.randomBytes(5).toString('hex');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new NotRun(`no PostgreSQL at ${new URL(adminUrl).host} (${(err as Error).message})`);
+  }
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = '/' + name;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+async function createFixture(o: {
+  receiver: Receiver;
+  endpoints: EndpointSpec[];
+  conversations: number;
+  postgres?: string;
+  /** Keep the setup server running and return it (role all), instead of stopping it for seeding. */
+  keep?: boolean;
+  log: (s: string) => void;
+}): Promise<{ fx: Fixture; server: ServerProc | null }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
+  const pgdb = o.postgres ? await createPgDatabase(o.postgres) : null;
+  const ownerKey = 'sk_bench_' + crypto.randomBytes(24).toString('base64url');
+  const masterKey = crypto.randomBytes(32).toString('hex');
+  const databaseUrl = pgdb?.url ?? null;
+  const start = (role: 'api' | 'worker' | 'all' = 'all') => startServer({ dataDir, databaseUrl, role, ownerKey, masterKey });
+  let server: ServerProc | null = await start(o.keep ? 'all' : 'api');
+  const cleanup = async () => {
+    if (server) await server.stop();
+    await pgdb?.drop().catch(() => {});
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const client = api(server.url!, ownerKey);
+    const conversations: Record<string, unknown>[] = [];
+    for (let i = 0; i < o.conversations; i++) conversations.push(await client.must('POST', '/v1/conversations', conversationRequest(i), 201));
+    const events = await client.must<{ data: { company_id: string }[] }>('GET', '/v1/events?limit=1', undefined, 200);
+    const companyId = events.data[0]?.company_id;
+    if (!companyId) throw new Error('could not learn the company id from GET /v1/events');
+    const webhooks: Fixture['webhooks'] = [];
+    for (const [i, e] of o.endpoints.entries()) {
+      const wh = await createEndpoint(client, o.receiver.urls[e.listener]! + `/hooks/${i}`, e);
+      const s = await client.call<{ secret?: string }>('GET', `/v1/webhooks/${wh}/secret`);
+      webhooks.push({ id: wh, secret: s.status === 200 ? (s.body.secret ?? null) : null, listener: e.listener });
+    }
+    if (!o.keep) {
+      await server.stop();
+      server = null;
+    }
+    const fx: Fixture = {
+      dataDir, databaseUrl, ownerKey, masterKey, companyId, conversations, webhooks, start,
+      seed: (webhookIds, n) => {
+        const spec: SeedSpec = { dataDir, databaseUrl, companyId, conversations, webhookIds, events: n };
+        return runScript(path.join(BENCH, 'seed.ts'), [JSON.stringify(spec)], 120_000 + n * 2);
+      },
+      async pending(webhookIds, via) {
+        if (databaseUrl) {
+          const c = new pg.Client({ connectionString: databaseUrl });
+          await c.connect();
+          try {
+            const r = await c.query(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending' AND webhook_id = ANY($1)`, [webhookIds]);
+            return Number(r.rows[0].n);
+          } finally {
+            await c.end();
+          }
+        }
+        if (!via?.url) return null;
+        const cl = api(via.url, ownerKey);
+        let total = 0;
+        for (const id of webhookIds) {
+          const r = await cl.call<{ data?: unknown[] }>('GET', `/v1/webhooks/${id}/deliveries?status=pending&limit=1`);
+          if (r.status !== 200 || !Array.isArray(r.body?.data)) return null;
+          total += r.body.data.length;
+        }
+        return total;
+      },
+      async cleanup() {
+        await pgdb?.drop().catch(() => {});
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+    return { fx, server };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function createEndpoint(client: Api, url: string, e: EndpointSpec): Promise<string> {
+  const body: Record<string, unknown> = {
+    url,
+    description: 'benchmark receiver',
+    events: ['message.received'],
+    max_in_flight: e.maxInFlight ?? ENDPOINT_MAX_IN_FLIGHT,
+    timeout_ms: e.timeoutMs ?? 10_000,
+  };
+  if (e.neverFail) body.failure_threshold = 100; // the API's maximum
+  let r = await client.call<{ id?: string; error?: { param?: string; message?: string } }>('POST', '/v1/webhooks', body);
+  // Limits are the API's business: when a value is out of its range, fall back to its default
+  // rather than fail the run (the notes of the scenario say what was asked).
+  for (let tries = 0; r.status === 422 && tries < 3; tries++) {
+    const param = r.body?.error?.param?.replace(/^\//, '');
+    if (!param || !(param in body) || param === 'url') break;
+    delete body[param];
+    r = await client.call('POST', '/v1/webhooks', body);
+  }
+  if (r.status === 404 || r.status === 405) throw new NotRun(`POST /v1/webhooks is not available yet (${r.status})`);
+  if (r.status !== 201 && r.status !== 200) throw new ApiError(r.status, `POST /v1/webhooks answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r.body.id!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Draining a seeded backlog and timing it
+
+interface DrainResult {
+  delivered: number;
+  expected: number;
+  seconds: number;
+  rate: number | null;
+  rssPeak: number;
+  duplicates: number;
+  badSignatures: number;
+  verified: number;
+  notes: string[];
+}
+
+async function measureDrain(o: {
+  receiver: Receiver;
+  listeners: number[];
+  expected: number;
+  procs: ServerProc[];
+  pending: () => Promise<number | null>;
+  maxMs: number;
+  label: string;
+  log: (s: string) => void;
+}): Promise<DrainResult> {
+  const sampler = rssSampler(() => o.procs.map((p) => p.pid));
+  const began = nowMs();
+  let delivered = 0;
+  let duplicates = 0;
+  let lastProgress = began;
+  let lastLog = began;
+  let first: number | null = null;
+  let last: number | null = null;
+  let verified = 0;
+  let badSignatures = 0;
+  const notes: string[] = [];
+  for (;;) {
+    await sleep(100);
+    const s = await o.receiver.stats();
+    const ls = o.listeners.map((i) => s.listeners[i]!);
+    const d = ls.reduce((a, l) => a + l.unique, 0);
+    duplicates = ls.reduce((a, l) => a + l.duplicates, 0);
+    verified = ls.reduce((a, l) => a + l.verified, 0);
+    badSignatures = ls.reduce((a, l) => a + l.badSignatures, 0);
+    const firsts = ls.map((l) => l.firstMs).filter((v): v is number => v !== null);
+    const lasts = ls.map((l) => l.lastMs).filter((v): v is number => v !== null);
+    first = firsts.length ? Math.min(...firsts) : null;
+    last = lasts.length ? Math.max(...lasts) : null;
+    const t = nowMs();
+    if (d > delivered) {
+      delivered = d;
+      lastProgress = t;
+    }
+    if (t - lastLog > 5000) {
+      lastLog = t;
+      o.log(`  ${o.label}: ${delivered}/${o.expected} delivered, rss ${Math.round(sampler.peak())} MB peak`);
+    }
+    if (delivered >= o.expected) break;
+    if (t - lastProgress > 30_000) {
+      notes.push(`stalled at ${delivered} of ${o.expected} (nothing new for 30 s)`);
+      break;
+    }
+    if (t - began > o.maxMs) {
+      notes.push(`stopped after ${Math.round(o.maxMs / 1000)} s with ${delivered} of ${o.expected} delivered`);
+      break;
+    }
+  }
+  const t0 = Math.min(...o.procs.map((p) => p.readyAtMs), first ?? Infinity);
+  let tEnd = last ?? nowMs();
+  if (delivered >= o.expected) {
+    // "Delivered and recorded": wait until the store has no pending delivery left.
+    const deadline = nowMs() + 60_000;
+    for (;;) {
+      const p = await o.pending().catch(() => null);
+      if (p === null) {
+        notes.push('recording not checked (pending deliveries could not be listed)');
+        break;
+      }
+      if (p === 0) {
+        tEnd = Math.max(tEnd, nowMs());
+        break;
+      }
+      if (nowMs() > deadline) {
+        notes.push(`${p} still pending 60 s after the last arrival`);
+        break;
+      }
+      await sleep(50);
+    }
+  }
+  const rssPeak = sampler.stop();
+  const seconds = (tEnd - t0) / 1000;
+  if (duplicates) notes.push(`${duplicates} duplicate arrivals`);
+  if (badSignatures) notes.push(`${badSignatures} bad signatures`);
+  return { delivered, expected: o.expected, seconds, rate: seconds > 0 && delivered > 0 ? delivered / seconds : null, rssPeak, duplicates, verified, badSignatures, notes };
+}
+
+async function requireWorker() {
+  const missing = await workerMissing();
+  if (missing) throw new NotRun(missing);
+}
+
+/** Seeds `events` events for the endpoints, starts the server(s) and times the drain. */
+async function seededDrain(o: {
+  opts: BenchOptions;
+  label: string;
+  events: number;
+  endpoints: EndpointSpec[];
+  /** Endpoints (indexes into `endpoints`) whose deliveries are counted and awaited. */
+  measured?: number[];
+  listeners: number;
+  hang?: number[];
+  postgres?: string;
+  workers?: number;
+  phases?: number[][];
+}): Promise<{ results: DrainResult[]; seeded: { ms: number; deliveries: number }[] }> {
+  await requireWorker();
+  const { opts } = o;
+  const receiver = await startReceiver({ listeners: o.listeners, hang: o.hang });
+  let fx: Fixture | null = null;
+  try {
+    ({ fx } = await createFixture({ receiver, endpoints: o.endpoints, conversations: 64, postgres: o.postgres, log: opts.log }));
+    const f = fx;
+    if (opts.verify) for (const w of f.webhooks) if (w.secret) await receiver.setSecret(w.listener, w.secret);
+    const measured = o.measured ?? o.endpoints.map((_, i) => i);
+    const measuredIds = measured.map((i) => f.webhooks[i]!.id);
+    const measuredListeners = [...new Set(measured.map((i) => f.webhooks[i]!.listener))];
+    const results: DrainResult[] = [];
+    const seeded: { ms: number; deliveries: number }[] = [];
+    for (const phase of o.phases ?? [o.endpoints.map((_, i) => i)]) {
+      opts.log(`  ${o.label}: seeding ${o.events} events x ${phase.length} endpoint(s)`);
+      const s = await f.seed(phase.map((i) => f.webhooks[i]!.id), o.events);
+      seeded.push(s);
+      opts.log(`  ${o.label}: seeded ${s.deliveries} deliveries in ${(s.ms / 1000).toFixed(1)} s; starting ${o.workers ? `${o.workers} worker processes` : 'the server'}`);
+      await receiver.reset();
+      const procs = o.workers
+        ? await Promise.all(Array.from({ length: o.workers }, () => f.start('worker')))
+        : [await f.start('all')];
+      try {
+        const expected = o.events * measured.filter((i) => phase.includes(i)).length;
+        results.push(
+          await measureDrain({
+            receiver, listeners: measuredListeners, expected, procs, maxMs: opts.maxDrainSeconds * 1000, label: o.label, log: opts.log,
+            pending: () => f.pending(measuredIds.filter((_, k) => phase.includes(measured[k]!)), procs[0]!),
+          }),
+        );
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${procs.map((p) => p.logTail()).join('\n')}`);
+      } finally {
+        await Promise.all(procs.map((p) => p.stop(10_000)));
+      }
+    }
+    return { results, seeded };
+  } finally {
+    await receiver.stop();
+    await fx?.cleanup();
+  }
+}
+
+const drainNotes = (r: DrainResult, extra: string[]) => [...extra, ...r.notes].join('; ');
+
+// ---------------------------------------------------------------------------------------------
+
+export async function drain(o: BenchOptions, base: Baselines, events = 50_000): Promise<Row> {
+  const { results } = await seededDrain({ opts: o, label: 'drain', events, endpoints: [{ listener: 0 }], listeners: 1 });
+  const r = results[0]!;
+  return row({
+    deliveries_per_s: round(r.rate, 0), ratio: ratioOf(r.rate, base.raw?.deliveries_per_s), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+    notes: drainNotes(r, [`${events} events, 1 endpoint (max_in_flight ${ENDPOINT_MAX_IN_FLIGHT}), SQLite, ${r.seconds.toFixed(1)} s`]),
+  });
+}
+
+export async function fanout(o: BenchOptions, base: Baselines, events = 5_000): Promise<Row> {
+  const endpoints = Array.from({ length: 10 }, (_, i) => ({ listener: i }));
+  const { results } = await seededDrain({ opts: o, label: 'fanout', events, endpoints, listeners: 10 });
+  const r = results[0]!;
+  return row({
+    deliveries_per_s: round(r.rate, 0), ratio: ratioOf(r.rate, base.raw?.deliveries_per_s), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+    notes: drainNotes(r, [`${events} events x 10 endpoints (10 origins), SQLite, ${r.seconds.toFixed(1)} s`]),
+  });
+}
+
+export async function isolation(o: BenchOptions, events = 3_000): Promise<Row> {
+  // Listener 9 reads requests and never answers; its endpoint times out after 5 s and is kept
+  // active (failure_threshold very high) so it goes on holding its slots for the whole run.
+  const endpoints: EndpointSpec[] = Array.from({ length: 10 }, (_, i) => (i === 9 ? { listener: 9, timeoutMs: 5000, neverFail: true } : { listener: i, timeoutMs: 5000 }));
+  const healthy = endpoints.slice(0, 9).map((_, i) => i);
+  const { results } = await seededDrain({
+    opts: o, label: 'isolation', events, endpoints, listeners: 10, hang: [9], measured: healthy,
+    // Phase 1: the 9 healthy endpoints alone; phase 2: the same load plus the dead endpoint.
+    phases: [healthy, [...healthy, 9]],
+  });
+  const [alone, withDead] = results as [DrainResult, DrainResult];
+  return row({
+    deliveries_per_s: round(withDead.rate, 0), ratio: ratioOf(withDead.rate, alone.rate), rss_mb: round(Math.max(alone.rssPeak, withDead.rssPeak), 0), n: withDead.delivered,
+    notes: [
+      `healthy deliveries/s: ${Math.round(alone.rate ?? 0)} alone vs ${Math.round(withDead.rate ?? 0)} next to a dead endpoint (timeout 5 s); ${events} events x 9 healthy endpoints per phase`,
+      ...alone.notes.map((n) => `alone: ${n}`),
+      ...withDead.notes.map((n) => `with dead: ${n}`),
+    ].join('; '),
+  });
+}
+
+export async function backlog(o: BenchOptions, base: Baselines): Promise<Row> {
+  const { results, seeded } = await seededDrain({ opts: o, label: 'backlog', events: o.backlogSize, endpoints: [{ listener: 0 }], listeners: 1 });
+  const r = results[0]!;
+  const notes = [`${o.backlogSize} pending deliveries (seeded in ${(seeded[0]!.ms / 1000).toFixed(0)} s), 1 endpoint, SQLite, ${r.seconds.toFixed(1)} s; rss = server peak over the drain`];
+  if (r.rssPeak > 300) notes.push(`RSS ${Math.round(r.rssPeak)} MB exceeds 300 MB`);
+  if (!base.drain?.deliveries_per_s) notes.push('no drain figure in this run to compare with');
+  return row({
+    deliveries_per_s: round(r.rate, 0), ratio: ratioOf(r.rate, base.drain?.deliveries_per_s), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+    notes: drainNotes(r, notes),
+  });
+}
+
+export async function postgresDrain(o: BenchOptions, base: Baselines, events = 50_000): Promise<Row> {
+  const { results } = await seededDrain({ opts: o, label: 'postgres-drain', events, endpoints: [{ listener: 0 }], listeners: 1, postgres: o.databaseUrl, workers: 2 });
+  const r = results[0]!;
+  return row({
+    deliveries_per_s: round(r.rate, 0), ratio: ratioOf(r.rate, base.raw?.deliveries_per_s), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+    notes: drainNotes(r, [`${events} events, 1 endpoint, PostgreSQL, 2 \`serve --role worker\` processes (rss = their sum), ${r.seconds.toFixed(1)} s`]),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// api: POST /v1/messages vs a bare Fastify route, same run
+
+export async function apiScenario(o: BenchOptions): Promise<Row> {
+  const receiver = await startReceiver();
+  let fx: Fixture | null = null;
+  let server: ServerProc | null = null;
+  try {
+    // No webhook endpoint: this measures the API and the commit of message + event (the outbox),
+    // not delivery, which the other scenarios measure.
+    ({ fx, server } = await createFixture({ receiver, endpoints: [], conversations: 64, keep: true, log: o.log }));
+    const convIds = fx.conversations.map((c) => String(c.id));
+    const body = (i: number) => messageRequest(convIds[i % convIds.length]!, i);
+    const headers = { authorization: `Bearer ${fx.ownerKey}`, 'content-type': 'application/json' };
+
+    o.log('  api: bare Fastify baseline');
+    const bare = await forkReady<{ type: string; url: string }>(path.join(BENCH, 'bare-server.ts'));
+    let b;
+    try {
+      b = await closedLoop({ origin: bare.ready.url, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT });
+    } finally {
+      await stopChild(bare.child, 3000);
+    }
+    o.log(`  api: bare ${Math.round(b.perSecond)}/s; now POST /v1/messages`);
+    const sampler = rssSampler(() => [server?.pid]);
+    const a = await closedLoop({ origin: server!.url!, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT });
+    const rss = sampler.stop();
+    const notes = [
+      `events committed/s; bare Fastify ${Math.round(b.perSecond)}/s (p99 ${b.p99?.toFixed(1)} ms); no webhook endpoint; 64 conversations; SQLite; ${IN_FLIGHT} in flight; p50/p99 = request round trip`,
+    ];
+    if (a.errors) notes.push(`${a.errors} errors (${a.firstError})`);
+    if (b.errors) notes.push(`bare: ${b.errors} errors (${b.firstError})`);
+    return row({ deliveries_per_s: round(a.perSecond, 0), ratio: ratioOf(a.perSecond, b.perSecond), p50_ms: round(a.p50), p99_ms: round(a.p99), rss_mb: round(rss, 0), n: a.ok, notes: notes.join('; ') });
+  } finally {
+    await server?.stop();
+    await fx?.cleanup();
+    await receiver.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// latency: a steady 1,000 events/s through the API, commit-to-arrival
+
+export async function latency(o: BenchOptions, ratePerS = 1000, seconds = 20): Promise<Row> {
+  await requireWorker();
+  const receiver = await startReceiver({ latency: true });
+  let fx: Fixture | null = null;
+  let server: ServerProc | null = null;
+  try {
+    ({ fx, server } = await createFixture({ receiver, endpoints: [{ listener: 0 }], conversations: 64, keep: true, log: o.log }));
+    if (o.verify && fx.webhooks[0]!.secret) await receiver.setSecret(0, fx.webhooks[0]!.secret);
+    const convIds = fx.conversations.map((c) => String(c.id));
+    const headers = { authorization: `Bearer ${fx.ownerKey}`, 'content-type': 'application/json' };
+    const load = (ms: number) =>
+      openLoop({ origin: server!.url!, path: '/v1/messages', headers, body: (i) => messageRequest(convIds[i % convIds.length]!, i), expect: 201, ratePerS, durationMs: ms });
+    const settle = async (n: number) => {
+      const deadline = nowMs() + 30_000;
+      for (;;) {
+        const s = await receiver.stats();
+        if (s.listeners[0]!.unique >= n || nowMs() > deadline) return s;
+        await sleep(100);
+      }
+    };
+    o.log('  latency: 2 s warm-up');
+    const warm = await load(2000);
+    await settle(warm.ok);
+    await receiver.reset();
+    o.log(`  latency: ${ratePerS}/s for ${seconds} s`);
+    const sampler = rssSampler(() => [server?.pid]);
+    const r = await load(seconds * 1000);
+    const s = await settle(r.ok);
+    const rss = sampler.stop();
+    const l = s.listeners[0]!;
+    const { p50, p99 } = summarise(s.latencies);
+    const rate = l.firstMs !== null && l.lastMs !== null && l.lastMs > l.firstMs ? l.unique / ((l.lastMs - l.firstMs) / 1000) : null;
+    const notes = [
+      `${r.ok} messages sent at ${ratePerS}/s (API p99 ${r.p99?.toFixed(1)} ms); commit-to-arrival = receiver arrival - envelope created_at (stamped in the transaction just before commit, ms precision)`,
+    ];
+    if (l.unique < r.ok) notes.push(`only ${l.unique} of ${r.ok} arrived within 30 s of the last send`);
+    if (r.errors) notes.push(`${r.errors} API errors (${r.firstError})`);
+    if (l.duplicates) notes.push(`${l.duplicates} duplicates`);
+    if (l.badSignatures) notes.push(`${l.badSignatures} bad signatures`);
+    return row({ deliveries_per_s: round(rate, 0), ratio: p99 === null ? null : round(p99 / 25, 3), p50_ms: round(p50), p99_ms: round(p99), rss_mb: round(rss, 0), n: l.unique, notes: notes.join('; ') });
+  } finally {
+    await server?.stop();
+    await fx?.cleanup();
+    await receiver.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// peer-bullmq: the same drain without Switchboard (BullMQ on Redis, undici, node:crypto signing)
+
+export async function peerBullmq(o: BenchOptions, base: Baselines, events = 50_000): Promise<Row> {
+  try {
+    await import('bullmq' as string);
+  } catch {
+    throw new NotRun('bullmq is not a dependency');
+  }
+  const { runPeerBullmq } = await import('./peer-bullmq.ts');
+  const r = await runPeerBullmq({ events, log: o.log, verify: o.verify });
+  return row({
+    deliveries_per_s: round(r.rate, 0), ratio: ratioOf(base.drain?.deliveries_per_s, r.rate), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+    notes: [`BullMQ worker (concurrency ${IN_FLIGHT}) in its own process, Redis ${r.redis}; ratio = Switchboard drain / this`, ...r.notes].join('; '),
+  });
+}
+
+export { ROOT };

@@ -1,0 +1,56 @@
+import { Type } from 'typebox';
+import type { App } from '../types.ts';
+import { responses } from '../types.ts';
+import { Event, IdParams, JsonObject, ListOf, ListQuery } from '../../domain/schemas.ts';
+import { EVENT_CATALOG } from '../../domain/event-catalog.ts';
+import type { EventService } from '../../services/events.ts';
+import { MANAGERS, callerOf } from '../auth.ts';
+
+const EventType = Type.Object({
+  type: Type.String(),
+  description: Type.String(),
+  sequenced: Type.Boolean(),
+  schema: JsonObject,
+  example: JsonObject,
+});
+
+export function eventRoutes(app: App, events: EventService) {
+  const tags = ['events'];
+  const config = { roles: MANAGERS };
+  app.get(
+    '/v1/events',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'List events, newest first',
+        querystring: Type.Object({
+          ...ListQuery.properties,
+          type: Type.Optional(Type.String({ maxLength: 100 })),
+          conversation_id: Type.Optional(Type.String({ maxLength: 64 })),
+          created_after: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 timestamp' })),
+        }),
+        response: responses({ 200: ListOf(Event) }),
+      },
+    },
+    async (req, reply) => {
+      const { limit, cursor, ...filter } = req.query;
+      const page = await events.list(callerOf(req), filter, limit ?? 20, cursor);
+      // Envelopes go out as stored, byte for byte what the webhooks deliver (a string skips the
+      // serialiser, hence the cast past the typed reply).
+      const data = page.data.map((e) => e.payload).join(',');
+      return reply.type('application/json').send(`{"data":[${data}],"next_cursor":${JSON.stringify(page.next_cursor)}}` as never);
+    },
+  );
+  app.get(
+    '/v1/events/:id',
+    { config, schema: { tags, summary: 'Get an event', params: IdParams, response: responses({ 200: Event }) } },
+    async (req, reply) => reply.type('application/json').send((await events.get(callerOf(req), req.params.id)).payload as never),
+  );
+  const catalog = { data: EVENT_CATALOG, next_cursor: null };
+  app.get(
+    '/v1/event-types',
+    { config, schema: { tags, summary: 'The event type catalog, with a JSON Schema and an example of each', response: responses({ 200: ListOf(EventType) }) } },
+    async () => catalog,
+  );
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+
+/**
+ * The one typed configuration. Every setting comes from a flag or a SWITCHBOARD_* variable (flags
+ * win), has a default, and is validated here at start so a typo fails loudly instead of at 3 a.m.
+ */
+export interface Config {
+  /** Address the API and console listen on. */
+  host: string;
+  /** Port; 0 picks a free one (the listening line prints it). */
+  port: number;
+  /** Folder of the embedded SQLite store and of the generated master key file. */
+  dataDir: string;
+  /** `postgres://...` switches the store to PostgreSQL. */
+  databaseUrl: string | null;
+  /** `api` serves HTTP, `worker` delivers webhooks, `all` does both. */
+  role: 'api' | 'worker' | 'all';
+  /** Owner key of company `default`, used on first start with an empty store. */
+  bootstrapKey: string | null;
+  /** Server admin token for `POST /v1/companies`. */
+  adminToken: string | null;
+  /** Accept `http://` endpoint URLs (local development). */
+  allowHttp: boolean;
+  /** CIDRs exempt from the private-address refusal, comma-separated. */
+  allowTargets: string;
+  /** Key that encrypts secrets at rest (any string; hashed to 32 bytes). */
+  masterKey: string | null;
+  /** API requests per second per key, burst twice that; 0 turns the limit off. */
+  rateLimit: number;
+  /** Bearer token required by GET /metrics, when set. */
+  metricsToken: string | null;
+  /** Most webhook endpoints one company may have. */
+  maxWebhooksPerCompany: number;
+  /** SQLite `synchronous` pragma: NORMAL (default, WAL-safe) or FULL (survives power loss). */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** Most deliveries one worker process sends at once. */
+  workerConcurrency: number;
+  /** Seconds a claimed delivery stays leased before another worker may take it. */
+  leaseSeconds: number;
+  /** Extra CA certificates (PEM file) trusted for outbound HTTPS, besides NODE_EXTRA_CA_CERTS. */
+  caFile: string | null;
+  /** pino log level. */
+  logLevel: string;
+}
+
+export interface Flags {
+  host?: string;
+  port?: string | number;
+  data?: string;
+  database?: string;
+  role?: string;
+  dev?: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_TARGETS = '127.0.0.0/8,::1/128';
+
+/** Reads flags and the environment into a validated Config. Throws ConfigError on bad input. */
+export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: unknown, name: string): string | undefined => {
+    if (flag !== undefined && flag !== null && flag !== '') return String(flag);
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  const role = pick(flags.role, 'SWITCHBOARD_ROLE') ?? 'all';
+  if (role !== 'api' && role !== 'worker' && role !== 'all') {
+    throw new ConfigError(`role must be api, worker or all (got "${role}")`);
+  }
+  const databaseUrl = pick(flags.database, 'SWITCHBOARD_DATABASE_URL') ?? null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('database must be a postgres:// URL');
+  }
+  const bootstrapKey = pick(undefined, 'SWITCHBOARD_BOOTSTRAP_KEY') ?? null;
+  if (bootstrapKey && !/^sk_[A-Za-z0-9_-]{32,}$/.test(bootstrapKey)) {
+    throw new ConfigError('SWITCHBOARD_BOOTSTRAP_KEY must look like sk_ followed by 32+ url-safe characters');
+  }
+  const sync = (pick(undefined, 'SWITCHBOARD_SQLITE_SYNCHRONOUS') ?? 'NORMAL').toUpperCase();
+  if (sync !== 'NORMAL' && sync !== 'FULL') throw new ConfigError('SWITCHBOARD_SQLITE_SYNCHRONOUS must be NORMAL or FULL');
+
+  return {
+    host: pick(flags.host, 'SWITCHBOARD_HOST') ?? '127.0.0.1',
+    port: int(pick(flags.port, 'SWITCHBOARD_PORT') ?? '8080', 'port', 0, 65535),
+    dataDir: path.resolve(pick(flags.data, 'SWITCHBOARD_DATA_DIR') ?? './data'),
+    databaseUrl,
+    role,
+    bootstrapKey,
+    adminToken: pick(undefined, 'SWITCHBOARD_ADMIN_TOKEN') ?? null,
+    allowHttp: flags.dev === true || bool(pick(undefined, 'SWITCHBOARD_ALLOW_HTTP'), 'SWITCHBOARD_ALLOW_HTTP'),
+    allowTargets: pick(undefined, 'SWITCHBOARD_ALLOW_TARGETS') ?? (flags.dev === true ? DEV_TARGETS : ''),
+    masterKey: pick(undefined, 'SWITCHBOARD_MASTER_KEY') ?? null,
+    rateLimit: int(pick(undefined, 'SWITCHBOARD_RATE_LIMIT') ?? '100', 'SWITCHBOARD_RATE_LIMIT', 0, 1_000_000),
+    metricsToken: pick(undefined, 'SWITCHBOARD_METRICS_TOKEN') ?? null,
+    maxWebhooksPerCompany: int(pick(undefined, 'SWITCHBOARD_MAX_WEBHOOKS') ?? '10', 'SWITCHBOARD_MAX_WEBHOOKS', 1, 100_000),
+    sqliteSynchronous: sync,
+    workerConcurrency: int(pick(undefined, 'SWITCHBOARD_WORKER_CONCURRENCY') ?? '256', 'SWITCHBOARD_WORKER_CONCURRENCY', 1, 10_000),
+    leaseSeconds: int(pick(undefined, 'SWITCHBOARD_LEASE_SECONDS') ?? '60', 'SWITCHBOARD_LEASE_SECONDS', 5, 3600),
+    caFile: pick(undefined, 'SWITCHBOARD_CA_FILE') ?? null,
+    logLevel: pick(undefined, 'SWITCHBOARD_LOG_LEVEL') ?? 'info',
+  };
+}
+
+function int(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
+
+function bool(value: string | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${value}")`);
+}

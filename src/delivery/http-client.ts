@@ -1,0 +1,185 @@
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { Agent, buildConnector } from 'undici';
+import type { Cidr } from '../domain/address-policy.ts';
+import { checkHost, createGuardedLookup, TargetRefusedError } from './target-guard.ts';
+
+/**
+ * The one outbound HTTP client, shared by the webhook worker and the synchronous webhooks (tool
+ * calls, conversation.setup): one keep-alive undici Agent whose every dial goes through the target
+ * guard, an overall deadline, a bounded response read, and no exceptions — every failure is a result.
+ */
+
+export interface HttpClientOptions {
+  allowTargets: Cidr[];
+  /** Keep-alive connections per origin (default 32). */
+  connectionsPerOrigin?: number;
+  /** Extra trusted CA certificate(s), added to the public roots (private PKI, tests). */
+  ca?: string | Buffer;
+  userAgent: string;
+}
+
+export interface OutboundRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** Deadline for connect + headers + body. */
+  timeoutMs: number;
+  /** Response bytes kept (default 65536); the rest is discarded unread. */
+  maxResponseBytes?: number;
+}
+
+export type OutboundErrorCode = 'TIMEOUT' | 'TARGET_REFUSED' | 'CONNECTION' | 'DNS' | 'TLS' | 'INVALID_URL' | 'INVALID_REQUEST' | 'PROTOCOL';
+
+export interface OutboundResult {
+  statusCode: number | null;
+  headers: Record<string, string>;
+  /** The first maxResponseBytes bytes of the body, as UTF-8. */
+  body: string;
+  truncated: boolean;
+  durationMs: number;
+  error: string | null;
+  errorCode: OutboundErrorCode | null;
+}
+
+export interface HttpClient {
+  send(req: OutboundRequest): Promise<OutboundResult>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
+
+/** Builds the shared client; `send` never throws. */
+export function createHttpClient(opts: HttpClientOptions): HttpClient {
+  const allow = opts.allowTargets;
+  const baseConnect = buildConnector({
+    lookup: createGuardedLookup(allow),
+    // A CA given here adds to the public roots rather than replacing them, so real endpoints
+    // keep working next to a private one.
+    ...(opts.ca !== undefined ? { ca: [...tls.rootCertificates, opts.ca.toString()] } : {}),
+  });
+  const agent = new Agent({
+    connections: opts.connectionsPerOrigin ?? 32,
+    // Second line of defence: IP literals never reach the lookup, so vet them again at the dial.
+    connect(options, callback) {
+      try {
+        checkHost(options.hostname, allow);
+      } catch (err) {
+        callback(err as Error, null);
+        return;
+      }
+      baseConnect(options, callback);
+    },
+  });
+
+  async function send(req: OutboundRequest): Promise<OutboundResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const fail = (errorCode: OutboundErrorCode, error: string, partial?: Partial<OutboundResult>): OutboundResult => ({
+      statusCode: null, headers: {}, body: '', truncated: false, ...partial, durationMs: elapsed(), error, errorCode,
+    });
+
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail('INVALID_URL', `invalid URL: ${req.url}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('INVALID_URL', `unsupported URL scheme ${url.protocol}`);
+    try {
+      checkHost(url.hostname, allow);
+    } catch (err) {
+      return fail('TARGET_REFUSED', (err as Error).message);
+    }
+
+    const headers: Record<string, string> = { ...req.headers };
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = opts.userAgent;
+    const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const signal = AbortSignal.timeout(req.timeoutMs);
+
+    let statusCode: number | null = null;
+    let resHeaders: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers,
+        body: req.body,
+        signal,
+        // No redirect option: undici 7 only follows redirects through its redirect interceptor,
+        // which this agent never installs, so a 3xx comes back as the answer (a failure).
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+      });
+      statusCode = res.statusCode;
+      resHeaders = flattenHeaders(res.headers);
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        const room = limit - kept;
+        if (chunk.length > room) {
+          if (room > 0) chunks.push(chunk.subarray(0, room));
+          kept = limit;
+          truncated = true;
+          // Drop the connection instead of draining: the rest could be gigabytes.
+          res.body.destroy();
+          break;
+        }
+        chunks.push(chunk);
+        kept += chunk.length;
+      }
+      return { statusCode, headers: resHeaders, body: Buffer.concat(chunks).toString('utf8'), truncated, durationMs: elapsed(), error: null, errorCode: null };
+    } catch (err) {
+      const partial = { headers: resHeaders, body: Buffer.concat(chunks).toString('utf8'), truncated };
+      if (signal.aborted) return fail('TIMEOUT', `timed out after ${req.timeoutMs} ms`, partial);
+      const [code, message] = classify(err);
+      return fail(code, statusCode === null ? message : `${message} (after status ${statusCode})`, partial);
+    }
+  }
+
+  return { send, close: () => agent.close() };
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO',
+]);
+const INVALID_REQUEST_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_CHAR']);
+
+/** Maps an undici / net / tls error (possibly wrapped in `cause` or an AggregateError) to a code. */
+function classify(err: unknown): [OutboundErrorCode, string] {
+  const errors = flattenErrors(err);
+  const message = errors.map((e) => e.message).find((m) => m) ?? String(err);
+  for (const e of errors) {
+    if (e instanceof TargetRefusedError || e.code === 'TARGET_REFUSED') return ['TARGET_REFUSED', e.message];
+  }
+  const codes = errors.map((e) => e.code ?? '');
+  if (codes.some((c) => TIMEOUT_CODES.has(c))) return ['TIMEOUT', message];
+  if (codes.some((c) => DNS_CODES.has(c))) return ['DNS', message];
+  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_TLS_') || c.startsWith('ERR_SSL_') || c.startsWith('ERR_OSSL_'))) return ['TLS', message];
+  if (codes.some((c) => INVALID_REQUEST_CODES.has(c))) return ['INVALID_REQUEST', message];
+  if (codes.some((c) => c.startsWith('HPE_') || c === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || c === 'UND_ERR_RES_EXCEEDED_MAX_SIZE')) return ['PROTOCOL', message];
+  return ['CONNECTION', message];
+}
+
+function flattenErrors(err: unknown, depth = 0): (Error & { code?: string })[] {
+  if (!(err instanceof Error) || depth > 4) return [];
+  const out: (Error & { code?: string })[] = [err as Error & { code?: string }];
+  if (err instanceof AggregateError) for (const e of err.errors) out.push(...flattenErrors(e, depth + 1));
+  if (err.cause !== undefined) out.push(...flattenErrors(err.cause, depth + 1));
+  return out;
+}
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}

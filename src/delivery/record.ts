@@ -1,0 +1,209 @@
+import type { Insertable } from 'kysely';
+import type { ServiceContext, Work } from '../services/context.ts';
+import { inTransaction } from '../services/context.ts';
+import type { Tables } from '../store/tables.ts';
+import type { OutboundResult } from './http-client.ts';
+import type { ClaimedDelivery } from '../store/queue.ts';
+import { lockDeliveries, notifyWorkers, unparkNext } from '../store/queue.ts';
+import { countAttempts, insertAttempts, type DeliveryRow } from '../store/deliveries.ts';
+import type { Endpoint } from '../store/webhooks.ts';
+import { lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
+import { nextDelayMs, parseRetryAfter } from '../domain/retry-policy.ts';
+import { countFailure, describeFailure } from '../domain/failure-rule.ts';
+
+/** What became of a delivery after an attempt; `lost` when another worker owns it now (or it was deleted). */
+export type Outcome = 'succeeded' | 'retrying' | 'exhausted' | 'lost';
+
+export interface Recorded {
+  outcome: Outcome;
+  /** The endpoint is no longer active (this batch tripped the failure rule, or a person disabled it). */
+  endpointStopped: boolean;
+}
+
+export interface SentAttempt {
+  claim: ClaimedDelivery;
+  endpoint: Endpoint;
+  eventType: string;
+  at: Date;
+  loggedHeaders: Record<string, string>;
+  result: OutboundResult;
+}
+
+export const isSuccess = (r: OutboundResult) => r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+
+/**
+ * Records a batch of attempts and applies their consequences in one transaction: the attempt
+ * rows, each endpoint's failure counter (and the failure rule, emitting webhook.failed), and each
+ * delivery's next state (succeeded, rescheduled, or failed emitting delivery.exhausted).
+ * Operational events go through the outbox with the state change, so they exist exactly when the
+ * change committed. One transaction per batch is what makes high delivery rates possible: the
+ * commit, not the statements, is the cost.
+ */
+export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]): Promise<Recorded[]> {
+  const dialect = ctx.database.dialect;
+  return inTransaction(ctx, batch[0].claim.company_id, async (work) => {
+    const rows = new Map((await lockDeliveries(work.trx, dialect, batch.map((a) => a.claim.id))).map((d) => [d.id, d]));
+    // A vanished delivery went with its deleted endpoint: nothing to record.
+    const live = batch.filter((a) => rows.has(a.claim.id));
+    const now = Date.now();
+    const iso = new Date(now).toISOString();
+    await insertAttempts(work.trx, live.map((a) => attemptRow(ctx, a)));
+
+    // A lease that is not ours means the claim expired and another worker took the delivery (or
+    // a person re-queued it): the attempt is history, but the delivery's state is theirs.
+    const ours = (a: SentAttempt) => {
+      const d = rows.get(a.claim.id)!;
+      return d.status === 'pending' && Number(d.lease_until) === a.claim.lease_until;
+    };
+    const outcomes = new Map<string, Outcome>();
+    const stopped = new Set<string>();
+    const succeeded = live.filter((a) => isSuccess(a.result) && ours(a)).map((a) => a.claim.id);
+    if (succeeded.length > 0) {
+      await work.trx
+        .updateTable('deliveries')
+        .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, updated_at: iso }))
+        .where('id', 'in', succeeded)
+        .execute();
+      for (const id of succeeded) outcomes.set(id, 'succeeded');
+    }
+
+    // Per endpoint, in id order (rows are locked in one order, so concurrent batches cannot
+    // deadlock): a success resets the counter, and only the failures after the batch's last
+    // success count.
+    const byEndpoint = new Map<string, { lastSuccess: number; failures: number[] }>();
+    live.forEach((a, i) => {
+      const e = byEndpoint.get(a.claim.webhook_id) ?? { lastSuccess: -1, failures: [] };
+      if (isSuccess(a.result)) e.lastSuccess = i;
+      else e.failures.push(i);
+      byEndpoint.set(a.claim.webhook_id, e);
+    });
+    for (const webhookId of [...byEndpoint.keys()].sort()) {
+      const e = byEndpoint.get(webhookId)!;
+      if (e.failures.length === 0) {
+        await resetFailures(work, webhookId);
+        continue;
+      }
+      let wh = await lockWebhookRow(work.trx, dialect, live[e.failures[0]].claim.company_id, webhookId);
+      if (!wh) continue;
+      if (e.lastSuccess >= 0) wh = { ...wh, failure_count: 0, failure_window_start: null };
+      const wasActive = wh.status === 'active';
+      for (const i of e.failures) {
+        const a = live[i];
+        if (i > e.lastSuccess) wh = await countFailed(work, wh, a.result, now);
+        if (ours(a)) outcomes.set(a.claim.id, await reschedule(work, a, rows.get(a.claim.id)!, wh, now));
+      }
+      if (e.lastSuccess >= 0 && e.failures.every((i) => i < e.lastSuccess)) await resetFailures(work, webhookId);
+      if (!wasActive || wh.status !== 'active') stopped.add(webhookId);
+    }
+    // The next delivery of each conversation finished here may be parked behind it: make it due,
+    // and wake the workers of other processes.
+    let ordered = false;
+    for (const a of live) {
+      const d = rows.get(a.claim.id)!;
+      const o = outcomes.get(a.claim.id);
+      if (a.endpoint.ordering !== 'conversation' || d.conversation_id === null || d.sequence === null) continue;
+      ordered = true;
+      if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, d.webhook_id, d.conversation_id, now);
+    }
+    if (ordered) await notifyWorkers(work.trx, dialect);
+    return batch.map((a) => ({ outcome: outcomes.get(a.claim.id) ?? 'lost', endpointStopped: stopped.has(a.claim.webhook_id) }));
+  });
+}
+
+function attemptRow(ctx: ServiceContext, a: SentAttempt): Insertable<Tables['attempts']> {
+  const r = a.result;
+  return {
+    id: ctx.newId('att'),
+    delivery_id: a.claim.id,
+    webhook_id: a.claim.webhook_id,
+    at: a.at.toISOString(),
+    status_code: r.statusCode,
+    error: r.error,
+    duration_ms: r.durationMs,
+    request_headers: JSON.stringify(a.loggedHeaders),
+    response_headers: JSON.stringify(r.headers),
+    response_body: r.statusCode === null && r.body === '' ? null : r.body,
+  };
+}
+
+/** Any success resets the endpoint's failure counter (no write, and no lock, when it is already 0). */
+async function resetFailures(work: Work, webhookId: string): Promise<void> {
+  await work.trx
+    .updateTable('webhooks')
+    .set({ failure_count: 0, failure_window_start: null })
+    .where('id', '=', webhookId)
+    .where((eb) => eb.or([eb('failure_count', '!=', 0), eb('failure_window_start', 'is not', null)]))
+    .execute();
+}
+
+type WebhookState = NonNullable<Awaited<ReturnType<typeof lockWebhookRow>>>;
+
+/**
+ * A failure counts, and trips an active endpoint to `failed` when the rule says so (threshold
+ * within 24 h, or a 410). Attempts finishing after the endpoint was disabled still count but
+ * never emit twice. Returns the endpoint row as it is now.
+ */
+async function countFailed(work: Work, wh: WebhookState, result: OutboundResult, now: number): Promise<WebhookState> {
+  const verdict = countFailure(
+    { count: Number(wh.failure_count), windowStart: wh.failure_window_start },
+    wh.failure_threshold,
+    now,
+    result.statusCode,
+    describeFailure(result.statusCode, result.error),
+  );
+  const iso = new Date(now).toISOString();
+  const trip = verdict.trip && wh.status === 'active';
+  const set = {
+    failure_count: verdict.count,
+    failure_window_start: verdict.windowStart,
+    ...(trip ? { status: 'failed', disabled_at: iso, updated_at: iso } : {}),
+  };
+  await updateWebhookRow(work.trx, wh.id, set);
+  if (trip) {
+    await work.emit({
+      type: 'webhook.failed',
+      companyId: wh.company_id,
+      data: { webhook: { id: wh.id, url: wh.url, status: 'failed', description: wh.description }, reason: verdict.reason },
+    });
+  }
+  return { ...wh, ...set };
+}
+
+/** After a failed attempt: the next one per the schedule (retry-after honoured), or exhausted. */
+async function reschedule(work: Work, a: SentAttempt, d: DeliveryRow, wh: WebhookState, now: number): Promise<Outcome> {
+  const { result } = a;
+  const iso = new Date(now).toISOString();
+  const made = Number(d.attempt_count) + 1;
+  const schedule = a.endpoint.retrySchedule;
+  const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers['retry-after'], now) : null;
+  const delay = made > schedule.length ? null : nextDelayMs(schedule, made, retryAfter);
+  if (delay !== null) {
+    await work.trx
+      .updateTable('deliveries')
+      .set({ attempt_count: made, lease_until: null, next_attempt_at: now + delay, updated_at: iso })
+      .where('id', '=', d.id)
+      .execute();
+    return 'retrying';
+  }
+  await work.trx
+    .updateTable('deliveries')
+    .set({ status: 'failed', attempt_count: made, lease_until: null, next_attempt_at: null, updated_at: iso })
+    .where('id', '=', d.id)
+    .execute();
+  await work.emit({
+    type: 'delivery.exhausted',
+    companyId: d.company_id,
+    data: {
+      delivery: {
+        id: d.id,
+        event_id: d.event_id,
+        event_type: a.eventType,
+        attempts: await countAttempts(work.trx, d.id),
+        last_status_code: result.statusCode,
+        last_error: result.error,
+      },
+      webhook: { id: wh.id, url: wh.url },
+    },
+  });
+  return 'exhausted';
+}

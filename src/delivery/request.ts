@@ -1,0 +1,53 @@
+import { signatureHeader } from '../domain/signing.ts';
+import { looksSecret, MASK } from '../domain/webhook-rules.ts';
+import type { Endpoint } from '../store/webhooks.ts';
+import { USER_AGENT } from '../version.ts';
+
+/** A signed webhook request, plus its headers as they may be logged (credentials masked). */
+export interface SignedRequest {
+  url: string;
+  headers: Record<string, string>;
+  loggedHeaders: Record<string, string>;
+}
+
+/**
+ * Builds the request for one envelope (Delivery on the wire): the Standard Webhooks headers signed
+ * with every key in effect (two `v1,` signatures while a rotated secret is still valid), then the
+ * endpoint's auth, then its custom headers. `body` must be the exact text that will be sent. Used
+ * by the delivery worker and the synchronous webhooks (conversation.setup).
+ */
+export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 'auth' | 'headers'>, msg: { id: string; body: string; timestamp?: number }): SignedRequest {
+  const timestamp = msg.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'webhook-id': msg.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(endpoint.secrets, msg.id, timestamp, msg.body),
+  };
+  const logged: Record<string, string> = { ...headers };
+  let url = endpoint.url;
+  const auth = endpoint.auth;
+  if (auth.type === 'basic') {
+    headers.authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
+    logged.authorization = `Basic ${MASK}`;
+  } else if (auth.type === 'api_key' && auth.in === 'header') {
+    headers[auth.name] = auth.value;
+    logged[auth.name] = MASK;
+  } else if (auth.type === 'api_key') {
+    url = withQueryParam(url, auth.name, auth.value);
+  }
+  for (const h of endpoint.headers) {
+    headers[h.key] = h.value;
+    logged[h.key] = looksSecret(h.key) ? MASK : h.value;
+  }
+  return { url, headers, loggedHeaders: logged };
+}
+
+/** Appends one query parameter, leaving the URL's own query exactly as written. */
+export function withQueryParam(url: string, name: string, value: string): string {
+  const u = new URL(url);
+  const extra = new URLSearchParams([[name, value]]).toString();
+  u.search = u.search.length > 1 ? `${u.search}&${extra}` : extra;
+  return u.toString();
+}

@@ -1,0 +1,307 @@
+import type { ServiceContext } from '../services/context.ts';
+import type { Runner, RunnerFactory } from '../server.ts';
+import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
+import { endpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
+import { buildSignedRequest } from './request.ts';
+import { isSuccess } from './record.ts';
+import { createRecorder } from './recorder.ts';
+import { createRateBuckets } from './rate-buckets.ts';
+
+export interface WorkerOptions {
+  /** Most deliveries claimed per query. */
+  batchSize?: number;
+  /** Longest idle sleep: the safety-net poll for retries coming due and expired leases. */
+  pollMs?: number;
+  /** How long stop() waits for attempts in flight. */
+  stopGraceMs?: number;
+}
+
+const RESPONSE_BYTES_KEPT = 64 * 1024;
+// Recomputing when the next retry is due costs a query; while attempts are in flight their
+// completions wake the loop anyway, so it is refreshed at most this often.
+const NEXT_DUE_REFRESH_MS = 250;
+// Pause between a wake-up and the claim it triggers, to claim events arriving together at once.
+const GATHER_MS = 3;
+// Time kept between an attempt's deadline and its lease's end, for recording the outcome.
+const LEASE_MARGIN_MS = 2000;
+
+interface Job {
+  claim: ClaimedDelivery;
+  event: { type: string; payload: string };
+}
+
+/**
+ * One endpoint's share of this process: claimed deliveries waiting for a slot, and the number
+ * being sent. It holds up to three rounds of `max_in_flight` (one sending, two waiting), so the
+ * next request goes out the moment a response comes back, without a trip to the store.
+ */
+interface Lane {
+  endpoint: Endpoint;
+  queue: Job[];
+  active: number;
+  rateTimer: NodeJS.Timeout | null;
+}
+
+/**
+ * The delivery worker: claim due deliveries -> send each outside any transaction -> record the
+ * attempt and reschedule or finish (group-committed, see recorder.ts). The claim query applies
+ * the rules that must hold across processes (leases, endpoint status, conversation order); this
+ * process then holds each endpoint to `max_in_flight` requests at once and `rate_limit_per_s`
+ * (per process: N worker processes may send N times as much), and all endpoints together to
+ * `config.workerConcurrency`. A slow or hanging endpoint only ever fills its own lane, and a full
+ * lane is left out of claims, so it never holds others up. Idle, the loop sleeps until the next
+ * retry is due (at most `pollMs`), a notification arrives, or a lane has room again.
+ */
+export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = {}): Runner {
+  const { db, dialect } = ctx.database;
+  const concurrency = ctx.config.workerConcurrency;
+  const maxHeld = concurrency * 2;
+  const batchSize = Math.min(opts.batchSize ?? 256, maxHeld);
+  // Claiming for one or two free slots costs as much as for a full batch: wait for a few.
+  const minClaim = Math.max(1, Math.floor(batchSize / 8));
+  const pollMs = opts.pollMs ?? 1000;
+  const stopGraceMs = opts.stopGraceMs ?? 10_000;
+  const leaseMs = ctx.config.leaseSeconds * 1000;
+  const buckets = createRateBuckets();
+  const recorder = createRecorder(ctx);
+  const decrypted = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
+  const lanes = new Map<string, Lane>();
+  const attempts = new Set<Promise<void>>();
+  let held = 0; // claimed and not yet sent back: queued + sending
+  let sending = 0;
+  let stopping = false;
+  let onStop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (onStop = resolve));
+  let ring: (() => void) | null = null;
+  let loopDone: Promise<void> = Promise.resolve();
+
+  /** Wakes this process's claim loop. */
+  const doorbell = () => {
+    const r = ring;
+    ring = null;
+    r?.();
+  };
+
+  // A lane holds one round being sent and up to two waiting, and asks for more once a whole
+  // round fits: claims come in rounds of max_in_flight while the round waiting keeps it busy.
+  const capacity = (lane: Lane) => 3 * lane.endpoint.maxInFlight;
+  const laneRoom = (lane: Lane) => capacity(lane) - lane.queue.length - lane.active;
+
+  function laneFor(endpoint: Endpoint): Lane {
+    let lane = lanes.get(endpoint.id);
+    if (!lane) {
+      lane = { endpoint, queue: [], active: 0, rateTimer: null };
+      lanes.set(endpoint.id, lane);
+    }
+    lane.endpoint = endpoint;
+    return lane;
+  }
+
+  /** Starts as many of the lane's waiting deliveries as its slots, the rate limit and the process allow. */
+  function pump(lane: Lane): void {
+    while (lane.queue.length > 0 && lane.active < lane.endpoint.maxInFlight && sending < concurrency && !stopping) {
+      if (lane.queue[0].claim.lease_until - Date.now() < lane.endpoint.timeoutMs + LEASE_MARGIN_MS) {
+        // It waited too long here: sending now could outlive the lease and race another worker.
+        void giveBack(lane.queue.splice(0, 1)).catch((err: unknown) => ctx.logger.error({ err }, 'releasing an expired claim failed'));
+        continue;
+      }
+      const wait = buckets.take(lane.endpoint.id, lane.endpoint.rateLimitPerS, Date.now());
+      if (wait > 0) {
+        lane.rateTimer ??= setTimeout(() => {
+          lane.rateTimer = null;
+          pump(lane);
+        }, wait);
+        return;
+      }
+      const job = lane.queue.shift()!;
+      lane.active++;
+      sending++;
+      const p: Promise<void> = send(lane, job)
+        .catch((err: unknown) => ctx.logger.error({ err, delivery: job.claim.id }, 'recording a delivery attempt failed'))
+        .finally(() => attempts.delete(p));
+      attempts.add(p);
+    }
+  }
+
+  /** A slot came free: refill this lane first, then any lane that waited for the process cap. */
+  function freed(lane: Lane): void {
+    lane.active--;
+    sending--;
+    held--;
+    pump(lane);
+    if (sending < concurrency) for (const other of lanes.values()) if (other.queue.length > 0) pump(other);
+    if (laneRoom(lane) >= lane.endpoint.maxInFlight || held === 0) doorbell();
+    if (lane.queue.length === 0 && lane.active === 0 && !lane.rateTimer) lanes.delete(lane.endpoint.id);
+  }
+
+  async function send(lane: Lane, job: Job): Promise<void> {
+    const { claim, event } = job;
+    const endpoint = lane.endpoint;
+    const at = new Date();
+    let signed: ReturnType<typeof buildSignedRequest>;
+    let result: Awaited<ReturnType<typeof ctx.httpClient.send>>;
+    try {
+      signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(at.getTime() / 1000) });
+      result = await ctx.httpClient.send({
+        method: 'POST',
+        url: signed.url,
+        headers: signed.headers,
+        body: event.payload,
+        timeoutMs: endpoint.timeoutMs,
+        maxResponseBytes: RESPONSE_BYTES_KEPT,
+      });
+    } finally {
+      freed(lane);
+    }
+    ctx.metrics.attemptDuration.observe({ outcome: isSuccess(result) ? 'success' : 'failure' }, result.durationMs / 1000);
+    // If recording fails (store unreachable) the lease runs out and the delivery is sent again:
+    // at least once, never lost.
+    const recorded = await recorder.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
+    if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
+    if (recorded.endpointStopped) await giveBack(lane.queue.splice(0));
+    // A retry is scheduled (maybe due at once), or the conversation's next delivery became
+    // claimable: either way the loop must look again, now that the outcome committed.
+    else if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
+  }
+
+  /** Gives claimed deliveries back unsent: no attempt counted, due again now. */
+  async function giveBack(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    held -= jobs.length;
+    await releaseLeases(db, jobs.map((j) => j.claim), Date.now());
+  }
+
+  /** The decrypted endpoint of a row, decrypted again only when the row changed. */
+  function endpointFor(row: WebhookRow, now: number): Endpoint {
+    const hit = decrypted.get(row.id);
+    if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) return { ...hit.endpoint, status: row.status as Endpoint['status'] };
+    const endpoint = endpointOf(row, ctx.secrets, now);
+    // The previous secret stops signing when it expires: rebuild then.
+    const prev = row.previous_secret_expires_at ? Date.parse(row.previous_secret_expires_at) : Infinity;
+    decrypted.set(row.id, { updatedAt: row.updated_at, expiresAt: prev > now ? prev : Infinity, endpoint });
+    return endpoint;
+  }
+
+  /** Loads what a claimed batch needs and queues each delivery in its endpoint's lane. */
+  async function dispatch(batch: ClaimedDelivery[]): Promise<void> {
+    held += batch.length;
+    const now = Date.now();
+    const rows = await db.selectFrom('webhooks').selectAll().where('id', 'in', [...new Set(batch.map((c) => c.webhook_id))]).execute();
+    const current = new Map<string, Endpoint>();
+    for (const row of rows) {
+      try {
+        current.set(row.id, endpointFor(row, now));
+      } catch (err) {
+        ctx.logger.error({ err, webhook: row.id }, 'cannot decrypt webhook endpoint credentials');
+      }
+    }
+    const events = await loadEvents(db, [...new Set(batch.map((c) => c.event_id))]);
+    const unsent: Job[] = [];
+    const touched = new Set<Lane>();
+    for (const claim of batch) {
+      const endpoint = current.get(claim.webhook_id);
+      const event = events.get(claim.event_id);
+      if (!event || !endpoint || endpoint.status !== 'active' || stopping) {
+        // A vanished endpoint took its deliveries with it; an inactive one keeps them pending.
+        unsent.push({ claim, event: event ?? { type: '', payload: '' } });
+        // Whatever its lane still holds waits too.
+        if (endpoint && endpoint.status !== 'active') unsent.push(...(lanes.get(endpoint.id)?.queue.splice(0) ?? []));
+        continue;
+      }
+      const lane = laneFor(endpoint);
+      lane.queue.push({ claim, event });
+      touched.add(lane);
+    }
+    await giveBack(unsent);
+    for (const lane of touched) pump(lane);
+  }
+
+  let nextDue: { at: number | null; checked: number } = { at: null, checked: 0 };
+  /** How long the loop may sleep: until the next retry is due, at most pollMs. */
+  async function sleepMs(): Promise<number> {
+    const now = Date.now();
+    if (held === 0 || now - nextDue.checked > NEXT_DUE_REFRESH_MS) nextDue = { at: await nextDueAt(db, now), checked: now };
+    return nextDue.at === null ? pollMs : Math.min(pollMs, Math.max(1, nextDue.at - now));
+  }
+
+  /** Endpoints this process takes nothing for now: lanes that are full, or out of rate tokens. */
+  function excluded(now: number): string[] {
+    const out = new Set(buckets.empty(now));
+    for (const lane of lanes.values()) if (laneRoom(lane) <= 0) out.add(lane.endpoint.id);
+    return [...out];
+  }
+
+  async function loop(): Promise<void> {
+    // The notifier signal is armed before each claim, so a notification that arrives while a
+    // claim runs is not lost (it ends the next sleep at once).
+    let notified = true;
+    let signal: Promise<void> = Promise.resolve();
+    while (!stopping) {
+      if (notified) {
+        notified = false;
+        signal = ctx.notifier.wait(pollMs).then(() => {
+          notified = true;
+        });
+      }
+      const bell = new Promise<void>((resolve) => (ring = resolve));
+      let more = false;
+      let sleep = pollMs;
+      try {
+        const want = Math.min(batchSize, maxHeld - held);
+        if (want >= minClaim || (held === 0 && want > 0)) {
+          const now = Date.now();
+          const { claimed: batch, parked } = await claimDue(db, dialect, {
+            now,
+            limit: want,
+            leaseMs,
+            exclude: excluded(now),
+            room: (id, maxInFlight) => {
+              const lane = lanes.get(id);
+              return lane ? laneRoom(lane) : 3 * maxInFlight;
+            },
+          });
+          if (batch.length > 0) await dispatch(batch);
+          more = batch.length === want || parked > 0;
+          if (!more && !stopping) sleep = await sleepMs();
+        }
+      } catch (err) {
+        ctx.logger.error({ err }, 'delivery worker: claim failed');
+      }
+      if (more || stopping) continue;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([signal, bell, stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, sleep)))]);
+      clearTimeout(timer);
+      // Woken by one new event, wait a moment for the next few: under a steady trickle each
+      // claim (and its commit) then carries several deliveries instead of one.
+      if (!stopping) await new Promise<void>((resolve) => setTimeout(resolve, GATHER_MS));
+    }
+  }
+
+  return {
+    async start() {
+      if (dialect === 'postgres') await ctx.notifier.listen();
+      loopDone = loop();
+    },
+    async stop() {
+      stopping = true;
+      onStop();
+      await loopDone;
+      // Deliveries claimed but not sent go back to the queue at once.
+      const waiting: Job[] = [];
+      for (const lane of lanes.values()) {
+        if (lane.rateTimer) clearTimeout(lane.rateTimer);
+        lane.rateTimer = null;
+        waiting.push(...lane.queue.splice(0));
+      }
+      await giveBack(waiting).catch((err: unknown) => ctx.logger.error({ err }, 'releasing unsent deliveries failed'));
+      // Attempts in flight finish and are recorded; one still hanging after the grace period keeps
+      // its lease, which expires, so another worker sends it again (at least once).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...attempts]), new Promise<void>((resolve) => (timer = setTimeout(resolve, stopGraceMs)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The worker as a runner of role worker/all. */
+export const deliveryWorker: RunnerFactory = (platform) => createDeliveryWorker(platform);

@@ -1,0 +1,30 @@
+import crypto from 'node:crypto';
+
+/**
+ * AES-256-GCM encryption of secrets at rest (signing secrets, endpoint credentials). The stored
+ * form is `v1.<iv>.<tag>.<ciphertext>` in base64url, so a future key or cipher can be told apart.
+ */
+export interface SecretBox {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+}
+
+/** A SecretBox keyed by SHA-256 of the master key material. */
+export function createSecretBox(masterKey: string): SecretBox {
+  const key = crypto.createHash('sha256').update(masterKey, 'utf8').digest();
+  return {
+    seal(plaintext) {
+      const iv = crypto.randomBytes(12);
+      const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.');
+    },
+    open(sealed) {
+      const [version, iv, tag, data] = sealed.split('.');
+      if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not a sealed secret');
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    },
+  };
+}

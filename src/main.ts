@@ -1,0 +1,121 @@
+import { Command } from 'commander';
+import { loadConfig, ConfigError, type Flags } from './config.ts';
+import { createLogger, createPlatform } from './platform.ts';
+import { startServer, type RunnerFactory } from './server.ts';
+import { StoreLockedError } from './store/database.ts';
+
+const VERSION = '0.1.0';
+const workerRunners: RunnerFactory[] = [];
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError || err instanceof StoreLockedError) {
+    process.stderr.write(`switchboard: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`switchboard: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
+
+async function serve(flags: Flags) {
+  const config = loadConfig(flags);
+  // Logs go to stderr; stdout carries only the lines an operator or script reads.
+  const logger = createLogger(config.logLevel, process.stderr);
+  const server = await startServer(config, logger, (line) => process.stdout.write(line + '\n'), workerRunners);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+const program = new Command()
+  .name('switchboard')
+  .description('Self-hosted API and webhook engine for conversational-AI platforms')
+  .version(VERSION);
+
+const serverOptions = (cmd: Command) =>
+  cmd
+    .option('--host <host>', 'address to listen on (SWITCHBOARD_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port, 0 for any free one (SWITCHBOARD_PORT, default 8080)')
+    .option('--data <dir>', 'embedded store folder (SWITCHBOARD_DATA_DIR, default ./data)')
+    .option('--database <url>', 'postgres:// URL to use PostgreSQL (SWITCHBOARD_DATABASE_URL)')
+    .option('--dev', 'local development: allow http:// and loopback webhook targets');
+
+serverOptions(program.command('serve').description('run the API and the delivery worker'))
+  .option('--role <role>', 'api, worker or all (SWITCHBOARD_ROLE, default all)')
+  .action((opts: Flags) => serve(opts).catch(fail));
+
+serverOptions(program.command('worker').description('run only the delivery worker (serve --role worker)')).action((opts: Flags) =>
+  serve({ ...opts, role: 'worker' }).catch(fail),
+);
+
+serverOptions(program.command('migrate').description('apply store migrations and exit')).action(async (opts: Flags) => {
+  try {
+    const config = loadConfig(opts);
+    const platform = await createPlatform(config, createLogger('warn', process.stderr));
+    await platform.close();
+    process.stdout.write('migrations applied\n');
+  } catch (err) {
+    fail(err);
+  }
+});
+
+serverOptions(program.command('keys').description('create an API key for a company').argument('<company_id>'))
+  .option('--role <role>', 'owner, admin or agent', 'admin')
+  .option('--name <name>', 'a label for the key', 'cli')
+  .action(async (companyId: string, opts: Flags & { role: 'owner' | 'admin' | 'agent'; name: string }) => {
+    try {
+      const config = loadConfig({ ...opts, role: undefined });
+      const platform = await createPlatform(config, createLogger('warn', process.stderr));
+      const key = await platform.services.keys.createKey(companyId, opts.name, opts.role);
+      process.stdout.write(key.key + '\n');
+      await platform.close();
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('listen')
+  .description('run a local webhook receiver that prints deliveries (development)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port (0 picks a free one)', '9000')
+  .option('--secret <whsec>', "the endpoint's signing secret, to check signatures")
+  .option('--status <code>', 'status code to answer with', '200')
+  .action(async (opts: { host: string; port: string; secret?: string; status: string }) => {
+    const { listen } = await import('./cli/listen.ts');
+    await listen({ host: opts.host, port: Number(opts.port), secret: opts.secret, status: Number(opts.status), print: (l) => process.stdout.write(l + '\n') });
+  });
+
+program
+  .command('trigger')
+  .description('send an example event of a type to an endpoint, as a real delivery')
+  .argument('<event-type>', 'e.g. message.received')
+  .requiredOption('--webhook <id>', 'the endpoint id (wh_...)')
+  .option('--api <url>', 'the server', 'http://127.0.0.1:8080')
+  .option('--key <key>', 'an owner or admin API key (or SWITCHBOARD_API_KEY)')
+  .action(async (type: string, opts: { webhook: string; api: string; key?: string }) => {
+    const key = opts.key ?? process.env.SWITCHBOARD_API_KEY;
+    if (!key) fail(new ConfigError('pass --key or set SWITCHBOARD_API_KEY'));
+    const { trigger } = await import('./cli/trigger.ts');
+    const res = await trigger({ api: opts.api, key, webhook: opts.webhook, type });
+    process.stdout.write(res.text + '\n');
+    process.exit(res.ok ? 0 : 1);
+  });
+
+/** Lets the delivery module add its worker runner before the CLI runs. */
+export function registerWorker(factory: RunnerFactory) {
+  workerRunners.push(factory);
+}
+
+await import('./workers.ts').then((m) => m.register(registerWorker));
+await program.parseAsync(process.argv);

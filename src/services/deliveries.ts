@@ -1,0 +1,185 @@
+import type { ServiceContext, Caller } from './context.ts';
+import { inTransaction } from './context.ts';
+import { SwitchboardError, invalid, notFound } from '../domain/errors.ts';
+import { decodeCursor, pageOf } from '../domain/cursor.ts';
+import { catalogEntry, exampleEvent } from '../domain/event-catalog.ts';
+import { eventTypeInfo } from '../domain/event-types.ts';
+import type { EventT } from '../domain/schemas.ts';
+import { matches } from '../store/fan-out.ts';
+import { notifyWorkers, unparkEndpoint } from '../store/queue.ts';
+import * as store from '../store/deliveries.ts';
+import { getWebhookRow, lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
+
+// Events examined per page while recovering; bounds memory, not the total.
+const RECOVER_PAGE = 500;
+
+export function createDeliveryService(ctx: ServiceContext) {
+  const { db, dialect } = ctx.database;
+
+  async function mustGetWebhook(caller: Caller, id: string) {
+    const wh = await getWebhookRow(db, caller.companyId, id);
+    if (!wh) throw notFound('webhook', id);
+    return wh;
+  }
+
+  async function get(caller: Caller, id: string): Promise<store.DeliveryT> {
+    const row = await store.getDelivery(db, caller.companyId, id);
+    if (!row) throw notFound('delivery', id);
+    return { ...store.toDeliverySummary(row), attempts: await store.listAttempts(db, id) };
+  }
+
+  return {
+    get,
+
+    async list(caller: Caller, webhookId: string, status: store.DeliveryStatus | undefined, limit: number, cursor?: string) {
+      await mustGetWebhook(caller, webhookId);
+      const before = cursor ? decodeCursor(cursor, 'dlv') : undefined;
+      const rows = await store.listDeliveries(db, caller.companyId, webhookId, status, limit + 1, before);
+      return pageOf(rows.map(store.toDeliverySummary), limit);
+    },
+
+    /**
+     * A new attempt now, whatever the status. A pending delivery gets one attempt more than its
+     * schedule allows; a finished one gets exactly one (failing it fails the delivery again).
+     */
+    async retry(caller: Caller, id: string): Promise<store.DeliveryT> {
+      const found = await store.getDelivery(db, caller.companyId, id);
+      if (!found) throw notFound('delivery', id);
+      await inTransaction(ctx, caller.companyId, async (work) => {
+        // Endpoint first, then delivery: the order enable and recover take them in.
+        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, found.webhook_id);
+        const d = await store.lockCompanyDelivery(work.trx, dialect, caller.companyId, id);
+        if (!wh || !d) throw notFound('delivery', id);
+        const now = Date.now();
+        if (d.status === 'pending' && d.lease_until !== null && Number(d.lease_until) >= now) {
+          throw new SwitchboardError('conflict', 'An attempt of this delivery is in progress; retry when it has finished.');
+        }
+        if (wh.status !== 'active') {
+          throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it (or recover it) before retrying its deliveries.`);
+        }
+        const scheduled = (JSON.parse(wh.retry) as { schedule: number[] }).schedule.length;
+        const charged = d.status === 'pending' ? Math.max(0, Number(d.attempt_count) - 1) : scheduled;
+        await work.trx
+          .updateTable('deliveries')
+          .set({ status: 'pending', attempt_count: charged, next_attempt_at: now, lease_until: null, updated_at: new Date(now).toISOString() })
+          .where('id', '=', id)
+          .execute();
+        await notifyWorkers(work.trx, dialect);
+      });
+      ctx.notifier.wake();
+      return get(caller, id);
+    },
+
+    /**
+     * Re-queues the endpoint's failed deliveries since `since` (with a fresh schedule) and creates
+     * the deliveries it missed: events since then (and since the endpoint existed) that match it
+     * now and have none, which are the ones skipped while it was inactive or failed. A failed
+     * endpoint becomes active again (webhook.recovered); an inactive one stays inactive.
+     */
+    async recover(caller: Caller, webhookId: string, since: string): Promise<{ count: number }> {
+      const t = Date.parse(since);
+      if (Number.isNaN(t)) throw invalid('/since', 'since must be an ISO 8601 timestamp.');
+      const sinceIso = new Date(t).toISOString();
+      const count = await inTransaction(ctx, caller.companyId, async (work) => {
+        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        if (!wh) throw notFound('webhook', webhookId);
+        const now = Date.now();
+        const iso = new Date(now).toISOString();
+        let count = await store.requeueFailed(work.trx, webhookId, sinceIso, now);
+        const from = sinceIso > wh.created_at ? sinceIso : wh.created_at;
+        let after: string | null = null;
+        for (;;) {
+          const page = await store.eventsWithoutDelivery(work.trx, caller.companyId, webhookId, from, after, RECOVER_PAGE);
+          if (page.length === 0) break;
+          after = page[page.length - 1].id;
+          const rows = page
+            .filter((e) => subscribes(wh, webhookId, e.type, JSON.parse(e.payload) as EventT))
+            .map((e) => ({
+              id: ctx.newId('dlv'),
+              company_id: caller.companyId,
+              event_id: e.id,
+              webhook_id: webhookId,
+              conversation_id: e.conversation_id,
+              sequence: e.sequence,
+              status: 'pending',
+              next_attempt_at: now,
+              created_at: e.created_at,
+              updated_at: iso,
+            }));
+          await store.insertDeliveries(work.trx, rows);
+          count += rows.length;
+        }
+        if (wh.status === 'failed') {
+          await updateWebhookRow(work.trx, webhookId, { status: 'active', failure_count: 0, failure_window_start: null, disabled_at: null, updated_at: iso });
+          await unparkEndpoint(work.trx, webhookId, now);
+          await work.emit({
+            type: 'webhook.recovered',
+            data: { webhook: { id: wh.id, url: wh.url, status: 'active', description: wh.description }, reason: `Recovered since ${sinceIso}.` },
+          });
+        }
+        await notifyWorkers(work.trx, dialect);
+        return count;
+      });
+      ctx.notifier.wake();
+      return { count };
+    },
+
+    /**
+     * Sends the type's catalog example to this endpoint only, as a real event (fresh id, this
+     * company, now) with a real delivery. It is not fanned out to other endpoints, and recovery
+     * of other endpoints never picks it up.
+     */
+    async test(caller: Caller, webhookId: string, type: string): Promise<store.DeliveryT> {
+      if (!catalogEntry(type)) throw invalid('/type', `Unknown event type "${type}".`);
+      const deliveryId = ctx.newId('dlv');
+      await inTransaction(ctx, caller.companyId, async (work) => {
+        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        if (!wh) throw notFound('webhook', webhookId);
+        if (wh.status !== 'active') throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it before sending a test event.`);
+        const now = Date.now();
+        const iso = new Date(now).toISOString();
+        const event = exampleEvent(type, { id: ctx.newId('evt'), company_id: caller.companyId, created_at: iso }) as EventT;
+        await work.trx
+          .insertInto('events')
+          .values({
+            id: event.id,
+            company_id: caller.companyId,
+            type,
+            conversation_id: null,
+            sequence: null,
+            payload: JSON.stringify(event),
+            created_at: iso,
+            target_webhook_id: webhookId,
+          })
+          .execute();
+        await store.insertDeliveries(work.trx, [
+          {
+            id: deliveryId,
+            company_id: caller.companyId,
+            event_id: event.id,
+            webhook_id: webhookId,
+            conversation_id: null,
+            sequence: null,
+            status: 'pending',
+            next_attempt_at: now,
+            created_at: iso,
+            updated_at: iso,
+          },
+        ]);
+        await notifyWorkers(work.trx, dialect);
+      });
+      ctx.notifier.wake();
+      return get(caller, deliveryId);
+    },
+  };
+}
+
+/** Whether the endpoint would have been sent this event: the fan-out rules, for a past event. */
+function subscribes(wh: { events: string; filter: string | null }, webhookId: string, type: string, event: EventT): boolean {
+  const info = eventTypeInfo(type);
+  if (!info || info.synchronous) return false;
+  if (info.operational && (event.data.webhook as { id?: string } | undefined)?.id === webhookId) return false;
+  return matches(wh, event);
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

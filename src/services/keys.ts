@@ -1,0 +1,77 @@
+import type { ServiceContext, Caller } from './context.ts';
+import type { ApiKeyT, RoleT, CompanyT } from '../domain/schemas.ts';
+import { generateApiKey, hashApiKey, keyPrefix } from '../domain/api-keys.ts';
+import { SwitchboardError, notFound } from '../domain/errors.ts';
+import { decodeCursor, pageOf } from '../domain/cursor.ts';
+import * as store from '../store/api-keys.ts';
+import { insertCompany } from '../store/companies.ts';
+
+const ROLE_RANK: Record<RoleT, number> = { agent: 0, admin: 1, owner: 2 };
+// last_used_at is informative; writing it on every request would double the write load.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function createKeyService(ctx: ServiceContext) {
+  const { db } = ctx.database;
+  const touched = new Map<string, number>();
+
+  async function createKey(companyId: string, name: string, role: RoleT, plaintext = generateApiKey()) {
+    const now = new Date().toISOString();
+    const row = {
+      id: ctx.newId('key'),
+      company_id: companyId,
+      name,
+      role,
+      prefix: keyPrefix(plaintext),
+      key_hash: hashApiKey(plaintext),
+      created_at: now,
+      last_used_at: null,
+    };
+    await store.insertApiKey(db, row);
+    return { ...store.toApiKey(row), key: plaintext };
+  }
+
+  return {
+    createKey,
+
+    /** The caller behind a bearer key, or a 401. */
+    async authenticate(plaintext: string): Promise<Caller> {
+      const row = await store.findApiKeyByHash(db, hashApiKey(plaintext));
+      if (!row) throw new SwitchboardError('invalid_api_key');
+      const now = Date.now();
+      if ((touched.get(row.id) ?? 0) + TOUCH_INTERVAL_MS < now) {
+        touched.set(row.id, now);
+        await store.touchApiKey(db, row.id, new Date(now).toISOString());
+      }
+      return { companyId: row.company_id, keyId: row.id, role: row.role as RoleT };
+    },
+
+    async list(caller: Caller, limit: number, cursor?: string) {
+      const before = cursor ? decodeCursor(cursor, 'key') : undefined;
+      const rows = await store.listApiKeys(db, caller.companyId, limit + 1, before);
+      return pageOf(rows.map(store.toApiKey), limit);
+    },
+
+    async create(caller: Caller, input: { name?: string; role?: RoleT }) {
+      const role = input.role ?? 'agent';
+      if (ROLE_RANK[role] > ROLE_RANK[caller.role]) {
+        throw new SwitchboardError('forbidden', `A ${caller.role} key cannot create a ${role} key.`);
+      }
+      return createKey(caller.companyId, input.name ?? '', role);
+    },
+
+    async remove(caller: Caller, id: string): Promise<void> {
+      if (!(await store.deleteApiKey(db, caller.companyId, id))) throw notFound('key', id);
+      touched.delete(id);
+    },
+
+    /** Creates a company with its first owner key (server admin, and first start). */
+    async createCompany(name: string, ownerKey?: string): Promise<{ company: CompanyT; key: ApiKeyT & { key: string } }> {
+      const company = { id: ctx.newId('cmp'), name, created_at: new Date().toISOString() };
+      await insertCompany(db, company);
+      const key = await createKey(company.id, 'owner', 'owner', ownerKey);
+      return { company, key };
+    },
+  };
+}
+
+export type KeyService = ReturnType<typeof createKeyService>;

@@ -1,0 +1,157 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Tables } from './tables.ts';
+import type { ConversationT } from '../domain/schemas.ts';
+import { fromJson, toJson } from './json.ts';
+
+type Row = Selectable<Tables['conversations']>;
+
+/** Call bookkeeping kept beside a phone conversation, for call.summary. */
+export interface CallLeg {
+  role: 'agent' | 'customer';
+  number: string | null;
+  agent: string | null;
+  started_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+}
+export interface CallState {
+  started_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  legs: CallLeg[];
+}
+
+export interface StoredConversation {
+  conversation: ConversationT;
+  call: CallState | null;
+  /** The last event sequence number used; writers holding the lock take the next ones. */
+  lastSequence: number;
+}
+
+function toConversation(row: Row): StoredConversation {
+  return {
+    conversation: {
+      id: row.id,
+      user_id: row.user_id,
+      channel: row.channel as ConversationT['channel'],
+      direction: row.direction as ConversationT['direction'],
+      status: row.status as ConversationT['status'],
+      end_status: row.end_status as ConversationT['end_status'],
+      agent_id: row.agent_id,
+      assignee: fromJson(row.assignee, null),
+      department: row.department,
+      context: fromJson(row.context, {}),
+      client_data: fromJson(row.client_data, {}),
+      custom_fields: fromJson(row.custom_fields, {}),
+      agent_config: fromJson(row.agent_config, {}),
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    },
+    call: fromJson(row.call_state, null),
+    lastSequence: row.last_sequence,
+  };
+}
+
+export interface ConversationFilter {
+  status?: string;
+  user_id?: string;
+  channel?: string;
+}
+
+export async function getConversation(db: Kysely<Tables>, companyId: string, id: string): Promise<StoredConversation | undefined> {
+  const row = await db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', id)
+    .where('company_id', '=', companyId)
+    .executeTakeFirst();
+  return row && toConversation(row);
+}
+
+export async function listConversations(
+  db: Kysely<Tables>,
+  companyId: string,
+  filter: ConversationFilter,
+  limit: number,
+  before?: string,
+): Promise<ConversationT[]> {
+  let q = db.selectFrom('conversations').selectAll().where('company_id', '=', companyId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.user_id) q = q.where('user_id', '=', filter.user_id);
+  if (filter.channel) q = q.where('channel', '=', filter.channel);
+  if (before) q = q.where('id', '<', before);
+  const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+  return rows.map((r) => toConversation(r).conversation);
+}
+
+export async function insertConversation(db: Kysely<Tables>, companyId: string, c: ConversationT, call: CallState | null): Promise<void> {
+  await db
+    .insertInto('conversations')
+    .values({
+      id: c.id,
+      company_id: companyId,
+      user_id: c.user_id,
+      channel: c.channel,
+      direction: c.direction,
+      status: c.status,
+      end_status: c.end_status,
+      agent_id: c.agent_id,
+      assignee: c.assignee ? toJson(c.assignee) : null,
+      department: c.department,
+      context: toJson(c.context),
+      client_data: toJson(c.client_data),
+      custom_fields: toJson(c.custom_fields),
+      agent_config: toJson(c.agent_config),
+      call_state: call ? toJson(call) : null,
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+    })
+    .execute();
+}
+
+/** Writes every mutable field of a conversation (the caller holds its row lock). */
+export async function saveConversation(
+  db: Kysely<Tables>,
+  companyId: string,
+  c: ConversationT,
+  call: CallState | null,
+  lastSequence: number,
+): Promise<void> {
+  await db
+    .updateTable('conversations')
+    .set({
+      user_id: c.user_id,
+      status: c.status,
+      end_status: c.end_status,
+      agent_id: c.agent_id,
+      assignee: c.assignee ? toJson(c.assignee) : null,
+      department: c.department,
+      context: toJson(c.context),
+      client_data: toJson(c.client_data),
+      custom_fields: toJson(c.custom_fields),
+      agent_config: toJson(c.agent_config),
+      call_state: call ? toJson(call) : null,
+      last_sequence: lastSequence,
+      updated_at: c.updated_at,
+    })
+    .where('id', '=', c.id)
+    .where('company_id', '=', companyId)
+    .execute();
+}
+
+/**
+ * Reads a conversation inside a transaction and locks it, so concurrent changes to one
+ * conversation apply one after another (their read-modify-write and sequence numbers cannot
+ * interleave). SQLite has a single writer, so only PostgreSQL needs the row lock.
+ */
+export async function lockConversation(
+  db: Kysely<Tables>,
+  dialect: 'sqlite' | 'postgres',
+  companyId: string,
+  id: string,
+): Promise<StoredConversation | undefined> {
+  let q = db.selectFrom('conversations').selectAll().where('id', '=', id).where('company_id', '=', companyId);
+  if (dialect === 'postgres') q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  return row && toConversation(row);
+}

@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Tables } from './tables.ts';
+import { migrate } from './migrate.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open store: the typed query builder plus what differs per dialect. */
+export interface Database {
+  db: Kysely<Tables>;
+  dialect: DialectName;
+  /** The PostgreSQL pool (LISTEN needs a raw client), null on SQLite. */
+  pool: pg.Pool | null;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  dataDir: string;
+  databaseUrl: string | null;
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+export class StoreLockedError extends Error {
+  constructor(file: string) {
+    super(`the data directory is in use by another switchboard process (${file} is locked); stop it or use another --data folder`);
+    this.name = 'StoreLockedError';
+  }
+}
+
+/** Opens the configured store and brings its schema up to date. */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const database = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openSqlite(opts);
+  try {
+    await migrate(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+function openSqlite(opts: DatabaseOptions): Database {
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(opts.dataDir, 'switchboard.db');
+  const sqlite = new SQLite(file);
+  try {
+    // Exclusive locking makes the OS file lock ours for the life of the connection: a second
+    // process cannot open the store, and the lock vanishes with us even after kill -9.
+    sqlite.pragma('busy_timeout = 1000');
+    sqlite.pragma('locking_mode = EXCLUSIVE');
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.exec('BEGIN IMMEDIATE; COMMIT;');
+  } catch (err) {
+    sqlite.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new StoreLockedError(file);
+    throw err;
+  }
+  sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    pool: null,
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query anew; preparing costs as much as running a small statement, and the
+ * app issues the same few hundred SQL strings over and over. A bounded cache keyed by SQL text
+ * makes repeats free. Safe because better-sqlite3 runs each statement to completion synchronously.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        // Statements built with variable IN-lists make many distinct texts: keep the cache bounded.
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // int8 columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
+    // Set per pool, not on pg's global type registry.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client can lose its connection (server restart, admin termination); the pool replaces
+  // it, and without a listener the 'error' event would crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    pool,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,146 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Tables } from './tables.ts';
+
+/** Delivery log rows: deliveries (one per event and endpoint) and their attempts. */
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+export type DeliveryRow = Selectable<Tables['deliveries']>;
+
+/** A delivery as listed (without its attempts). */
+export interface DeliverySummaryT {
+  id: string;
+  event_id: string;
+  event_type: string;
+  webhook_id: string;
+  status: DeliveryStatus;
+  /** When the next attempt is due (pending deliveries only). */
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AttemptT {
+  id: string;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  request_headers: Record<string, string>;
+  response_headers: Record<string, string>;
+  response_body: string | null;
+}
+
+export interface DeliveryT extends DeliverySummaryT {
+  attempts: AttemptT[];
+}
+
+type Joined = DeliveryRow & { event_type: string };
+
+export function toDeliverySummary(row: Joined): DeliverySummaryT {
+  return {
+    id: row.id,
+    event_id: row.event_id,
+    event_type: row.event_type,
+    webhook_id: row.webhook_id,
+    status: row.status as DeliveryStatus,
+    next_attempt_at: row.status === 'pending' && row.next_attempt_at !== null ? new Date(Number(row.next_attempt_at)).toISOString() : null,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function withType(db: Kysely<Tables>) {
+  return db.selectFrom('deliveries as d').innerJoin('events as e', 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
+}
+
+export async function listDeliveries(
+  db: Kysely<Tables>,
+  companyId: string,
+  webhookId: string,
+  status: DeliveryStatus | undefined,
+  limit: number,
+  before?: string,
+): Promise<Joined[]> {
+  let q = withType(db).where('d.webhook_id', '=', webhookId).where('d.company_id', '=', companyId);
+  if (status) q = q.where('d.status', '=', status);
+  if (before) q = q.where('d.id', '<', before);
+  return q.orderBy('d.id', 'desc').limit(limit).execute();
+}
+
+export async function getDelivery(db: Kysely<Tables>, companyId: string, id: string): Promise<Joined | undefined> {
+  return withType(db).where('d.id', '=', id).where('d.company_id', '=', companyId).executeTakeFirst();
+}
+
+/** A delivery's attempts, oldest first. */
+export async function listAttempts(db: Kysely<Tables>, deliveryId: string): Promise<AttemptT[]> {
+  const rows = await db.selectFrom('attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at,
+    status_code: r.status_code,
+    error: r.error,
+    duration_ms: r.duration_ms,
+    request_headers: JSON.parse(r.request_headers) as Record<string, string>,
+    response_headers: JSON.parse(r.response_headers) as Record<string, string>,
+    response_body: r.response_body,
+  }));
+}
+
+// Rows per INSERT: 10 columns each, well under either store's bound-parameter limit.
+const ATTEMPT_ROWS_PER_INSERT = 500;
+
+export async function insertAttempts(db: Kysely<Tables>, rows: Insertable<Tables['attempts']>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ATTEMPT_ROWS_PER_INSERT) {
+    await db.insertInto('attempts').values(rows.slice(i, i + ATTEMPT_ROWS_PER_INSERT)).execute();
+  }
+}
+
+export async function countAttempts(db: Kysely<Tables>, deliveryId: string): Promise<number> {
+  const row = await db
+    .selectFrom('attempts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('delivery_id', '=', deliveryId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function insertDeliveries(db: Kysely<Tables>, rows: Insertable<Tables['deliveries']>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('deliveries').values(rows).execute();
+}
+
+/** Reads a delivery for a change, locked on PostgreSQL. */
+export async function lockCompanyDelivery(trx: Kysely<Tables>, dialect: 'sqlite' | 'postgres', companyId: string, id: string) {
+  let q = trx.selectFrom('deliveries').selectAll().where('id', '=', id).where('company_id', '=', companyId);
+  if (dialect === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+/** Puts an endpoint's failed deliveries created since `since` back in the queue with a fresh schedule. */
+export async function requeueFailed(trx: Kysely<Tables>, webhookId: string, since: string, now: number): Promise<number> {
+  const res = await trx
+    .updateTable('deliveries')
+    .set({ status: 'pending', attempt_count: 0, lease_until: null, next_attempt_at: now, updated_at: new Date(now).toISOString() })
+    .where('webhook_id', '=', webhookId)
+    .where('status', '=', 'failed')
+    .where('created_at', '>=', since)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/**
+ * One page (by id) of a company's events since a time that have no delivery for the endpoint,
+ * leaving out test events (they belong to the endpoint they were sent to).
+ */
+export async function eventsWithoutDelivery(db: Kysely<Tables>, companyId: string, webhookId: string, since: string, afterId: string | null, limit: number) {
+  let q = db
+    .selectFrom('events as e')
+    .select(['e.id', 'e.type', 'e.payload', 'e.conversation_id', 'e.sequence', 'e.created_at'])
+    .where('e.company_id', '=', companyId)
+    .where('e.created_at', '>=', since)
+    .where('e.target_webhook_id', 'is', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('deliveries as x').select('x.id').whereRef('x.event_id', '=', 'e.id').where('x.webhook_id', '=', webhookId))),
+    );
+  if (afterId) q = q.where('e.id', '>', afterId);
+  return q.orderBy('e.id').limit(limit).execute();
+}

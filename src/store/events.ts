@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { Tables } from './tables.ts';
+
+export interface EventFilter {
+  type?: string;
+  conversation_id?: string;
+  created_after?: string;
+}
+
+/** An event as stored: `payload` is the envelope text exactly as it goes on the wire. */
+export interface StoredEvent {
+  id: string;
+  payload: string;
+}
+
+export async function getEvent(db: Kysely<Tables>, companyId: string, id: string): Promise<StoredEvent | undefined> {
+  return db.selectFrom('events').select(['id', 'payload']).where('id', '=', id).where('company_id', '=', companyId).executeTakeFirst();
+}
+
+export async function listEvents(db: Kysely<Tables>, companyId: string, f: EventFilter, limit: number, before?: string): Promise<StoredEvent[]> {
+  let q = db.selectFrom('events').select(['id', 'payload']).where('company_id', '=', companyId);
+  if (f.type) q = q.where('type', '=', f.type);
+  if (f.conversation_id) q = q.where('conversation_id', '=', f.conversation_id);
+  if (f.created_after) q = q.where('created_at', '>', f.created_after);
+  if (before) q = q.where('id', '<', before);
+  return q.orderBy('id', 'desc').limit(limit).execute();
+}

@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import type { Tables } from './tables.ts';
+import type { EventT } from '../domain/schemas.ts';
+import { eventTypeInfo } from '../domain/event-types.ts';
+import { matchesEventType, matchesFilter } from '../domain/event-filter.ts';
+
+/**
+ * Creates one pending delivery per active endpoint of the company whose event patterns and
+ * filter match. Runs inside the event's transaction, so an event never exists without its
+ * deliveries. Operational events are never sent to the endpoint they describe.
+ */
+export async function fanOut(
+  trx: Kysely<Tables>,
+  ctx: { newId: (prefix: 'dlv') => string },
+  event: EventT,
+  conversationId: string | null,
+): Promise<number> {
+  const endpoints = await trx
+    .selectFrom('webhooks')
+    .select(['id', 'events', 'filter'])
+    .where('company_id', '=', event.company_id)
+    .where('status', '=', 'active')
+    .execute();
+  if (endpoints.length === 0) return 0;
+  const describes = eventTypeInfo(event.type)?.operational ? (event.data.webhook as { id?: string } | undefined)?.id : undefined;
+  const now = Date.now();
+  const rows = endpoints
+    .filter((wh) => wh.id !== describes && matches(wh, event))
+    .map((wh) => ({
+      id: ctx.newId('dlv'),
+      company_id: event.company_id,
+      event_id: event.id,
+      webhook_id: wh.id,
+      conversation_id: conversationId,
+      sequence: event.sequence ?? null,
+      status: 'pending',
+      next_attempt_at: now,
+      created_at: event.created_at,
+      updated_at: event.created_at,
+    }));
+  if (rows.length > 0) await trx.insertInto('deliveries').values(rows).execute();
+  return rows.length;
+}
+
+/** Whether an endpoint row subscribes to an event (patterns, then the payload filter). */
+export function matches(wh: { events: string; filter: string | null }, event: EventT): boolean {
+  if (!matchesEventType(JSON.parse(wh.events) as string[], event.type)) return false;
+  return wh.filter === null || matchesFilter(JSON.parse(wh.filter) as Record<string, unknown>, event);
+}

@@ -1,0 +1,104 @@
+/**
+ * Schema DDL, written once with the few type names that differ per dialect. Each migration is an
+ * ordered list of statements; they are never edited once released, only appended to.
+ */
+export interface DialectTypes {
+  bigint: string;
+  double: string;
+}
+
+export interface Migration {
+  id: string;
+  statements: (t: DialectTypes) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: '0001_initial',
+    statements: (t) => [
+      `CREATE TABLE companies (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), name TEXT NOT NULL,
+        role TEXT NOT NULL, prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL, last_used_at TEXT)`,
+      `CREATE INDEX api_keys_company ON api_keys (company_id, id)`,
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), external_id TEXT,
+        name TEXT, email TEXT, phone TEXT, attributes TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX users_company ON users (company_id, id)`,
+      `CREATE UNIQUE INDEX users_external_id ON users (company_id, external_id) WHERE external_id IS NOT NULL`,
+      `CREATE TABLE user_tags (
+        company_id TEXT NOT NULL, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (user_id, tag))`,
+      `CREATE INDEX user_tags_company ON user_tags (company_id, tag)`,
+      `CREATE TABLE conversations (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), user_id TEXT,
+        channel TEXT NOT NULL, direction TEXT NOT NULL, status TEXT NOT NULL, end_status TEXT,
+        agent_id TEXT, assignee TEXT, department TEXT, context TEXT NOT NULL, client_data TEXT NOT NULL,
+        custom_fields TEXT NOT NULL, agent_config TEXT NOT NULL, call_state TEXT,
+        last_sequence INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX conversations_company ON conversations (company_id, id)`,
+      `CREATE INDEX conversations_user ON conversations (user_id)`,
+      `CREATE TABLE messages (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL, conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        direction TEXT NOT NULL, text TEXT, images TEXT NOT NULL, template TEXT, status TEXT NOT NULL,
+        error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX messages_conversation ON messages (conversation_id, id)`,
+      `CREATE TABLE events (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL, type TEXT NOT NULL, conversation_id TEXT,
+        sequence INTEGER, payload TEXT NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE INDEX events_company ON events (company_id, id)`,
+      `CREATE INDEX events_company_type ON events (company_id, type, id)`,
+      `CREATE UNIQUE INDEX events_conversation_sequence ON events (conversation_id, sequence) WHERE sequence IS NOT NULL`,
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), url TEXT NOT NULL,
+        description TEXT NOT NULL, status TEXT NOT NULL, events TEXT NOT NULL, filter TEXT,
+        auth TEXT NOT NULL, headers TEXT NOT NULL, retry TEXT NOT NULL, failure_threshold INTEGER NOT NULL,
+        timeout_ms INTEGER NOT NULL, ordering TEXT NOT NULL, max_in_flight INTEGER NOT NULL,
+        rate_limit_per_s INTEGER, setup_failure TEXT NOT NULL, secret TEXT NOT NULL, previous_secret TEXT,
+        previous_secret_expires_at TEXT, failure_count INTEGER NOT NULL DEFAULT 0, failure_window_start TEXT,
+        disabled_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX webhooks_company ON webhooks (company_id, id)`,
+      `CREATE TABLE deliveries (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL, event_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+        conversation_id TEXT, sequence INTEGER, status TEXT NOT NULL, attempt_count INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${t.bigint}, lease_until ${t.bigint}, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending'`,
+      `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id)`,
+      `CREATE UNIQUE INDEX deliveries_event_webhook ON deliveries (event_id, webhook_id)`,
+      `CREATE INDEX deliveries_ordering ON deliveries (webhook_id, conversation_id, sequence) WHERE status = 'pending'`,
+      `CREATE TABLE attempts (
+        id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL, webhook_id TEXT NOT NULL, at TEXT NOT NULL,
+        status_code INTEGER, error TEXT, duration_ms INTEGER NOT NULL, request_headers TEXT NOT NULL,
+        response_headers TEXT NOT NULL, response_body TEXT)`,
+      `CREATE INDEX attempts_delivery ON attempts (delivery_id, id)`,
+      `CREATE TABLE agents (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), name TEXT NOT NULL,
+        config TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE INDEX agents_company ON agents (company_id, id)`,
+      `CREATE TABLE conversation_logs (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL, conversation_id TEXT NOT NULL, kind TEXT NOT NULL,
+        name TEXT, request TEXT NOT NULL, status_code INTEGER, response_body TEXT, variables TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL, error TEXT, created_at TEXT NOT NULL)`,
+      `CREATE INDEX conversation_logs_conversation ON conversation_logs (conversation_id, id)`,
+      `CREATE TABLE idempotency_keys (
+        company_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL, state TEXT NOT NULL,
+        status_code INTEGER, response_body TEXT, created_at TEXT NOT NULL, expires_ms ${t.bigint} NOT NULL,
+        PRIMARY KEY (company_id, idem_key))`,
+      `CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_ms)`,
+      `CREATE TABLE rate_limits (key_id TEXT PRIMARY KEY, tokens ${t.double} NOT NULL, updated_ms ${t.bigint} NOT NULL)`,
+    ],
+  },
+  {
+    id: '0002_delivery_engine',
+    statements: () => [
+      // Test events ("send test event") belong to one endpoint: recovery of another endpoint skips them.
+      `ALTER TABLE events ADD COLUMN target_webhook_id TEXT`,
+      // Recovery scans a company's events by time.
+      `CREATE INDEX events_company_created ON events (company_id, created_at)`,
+      // Parked deliveries of an endpoint (see store/queue.ts), un-parked when it is enabled.
+      `CREATE INDEX deliveries_parked ON deliveries (webhook_id) WHERE status = 'pending' AND next_attempt_at IS NULL`,
+    ],
+  },
+];

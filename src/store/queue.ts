@@ -1,0 +1,298 @@
+import { sql, type Kysely } from 'kysely';
+import type { Tables } from './tables.ts';
+import { NOTIFY_CHANNEL } from './notifier.ts';
+
+/**
+ * The delivery queue: pending rows of `deliveries`, claimed with a lease. A delivery is claimable
+ * when it is pending, due, not leased (or its lease expired: its worker died), its endpoint is
+ * active, and, for `ordering: conversation` endpoints, no earlier delivery of the same
+ * conversation is still pending (NOT EXISTS on the deliveries_ordering index). These rules are in
+ * SQL, so they hold across any number of worker processes; each process then keeps its endpoints
+ * to `max_in_flight` (worker.ts).
+ *
+ * `next_attempt_at` keeps the claim query's scan short:
+ * - a claim moves it to the lease's end along with `lease_until`, so leased rows leave the due
+ *   range and come back into it by themselves when the lease runs out;
+ * - a due row that cannot go (its endpoint is not active, or an earlier delivery of its
+ *   conversation is pending) is "parked" with NULL the first time a claim reads it, so it is read
+ *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (record.ts),
+ *   enabling or recovering an endpoint un-parks all of its deliveries (`unparkEndpoint`). Parking
+ *   re-checks its reason under the lock that the un-parking side takes first, so no row is
+ *   parked after its reason is gone.
+ *
+ * `attempt_count` counts the attempts charged against the endpoint's retry schedule (a manual
+ * retry gives one back; recovery starts the schedule over); the attempts table is the history.
+ */
+
+export interface ClaimedDelivery {
+  id: string;
+  company_id: string;
+  event_id: string;
+  webhook_id: string;
+  attempt_count: number;
+  /** The lease this claim holds; it also identifies the claim when the outcome is recorded. */
+  lease_until: number;
+}
+
+export interface ClaimOptions {
+  now: number;
+  limit: number;
+  /** Lease length; the batch's longest endpoint timeout is added. */
+  leaseMs: number;
+  /** Endpoints this process takes nothing for now (no room, or their rate limit is used up). */
+  exclude: string[];
+  /** How many deliveries this process may take for an endpoint now. */
+  room(webhookId: string, maxInFlight: number): number;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedDelivery[];
+  /** Rows parked by this claim: the scan may find claimable rows behind them at once. */
+  parked: number;
+}
+
+type Dialect = 'sqlite' | 'postgres';
+
+// Candidates read per claim, relative to the batch: room for rows that other workers win, that
+// the per-endpoint room trims away, or that get parked.
+const SCAN_FACTOR = 2;
+
+/**
+ * Claims up to `limit` due deliveries, oldest due first: candidates are read, the ones that
+ * cannot go are parked, the rest trimmed to each endpoint's room and leased, on PostgreSQL with
+ * FOR UPDATE SKIP LOCKED (concurrent workers split the rows; conditions are re-checked on the
+ * locked row), on SQLite in one transaction (the process owns the store).
+ */
+export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOptions): Promise<ClaimResult> {
+  const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
+    const candidates = await selectCandidates(trx, o);
+    if (candidates.length === 0) return { claimed: [], parked: 0 };
+    const taken = new Map<string, number>();
+    const chosen: string[] = [];
+    const blocked: { id: string; pred: string }[] = [];
+    const inactive: { id: string; webhook_id: string }[] = [];
+    let longestTimeout = 0;
+    for (const c of candidates) {
+      if (c.webhook_status !== 'active') inactive.push(c);
+      else if (c.pred !== null) blocked.push({ id: c.id, pred: c.pred });
+      else if (chosen.length < o.limit) {
+        const n = taken.get(c.webhook_id) ?? 0;
+        if (n >= o.room(c.webhook_id, c.max_in_flight)) continue;
+        taken.set(c.webhook_id, n + 1);
+        chosen.push(c.id);
+        longestTimeout = Math.max(longestTimeout, c.timeout_ms);
+      }
+    }
+    const parked = blocked.length + inactive.length > 0 ? await park(db, trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
+    if (chosen.length === 0) return { claimed: [], parked };
+    // A worker gives a delivery back rather than send it once less than its timeout is left, so
+    // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
+    // that dies holds its deliveries until they run out.
+    const lease = o.now + o.leaseMs + longestTimeout;
+    const lockable = trx
+      .selectFrom('deliveries')
+      .select('id')
+      .where('id', 'in', chosen)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', o.now)]))
+      .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+    const rows = await trx
+      .updateTable('deliveries')
+      .set({ lease_until: lease, next_attempt_at: lease })
+      .where('id', 'in', lockable)
+      .returning(['id', 'company_id', 'event_id', 'webhook_id', 'attempt_count'])
+      .execute();
+    // Keep the candidates' order (oldest due first); RETURNING does not promise one.
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const claimed = chosen.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [{ ...r, attempt_count: Number(r.attempt_count), lease_until: lease }] : [];
+    });
+    return { claimed, parked };
+  };
+  return dialect === 'postgres' ? run(db) : db.transaction().execute(run);
+}
+
+async function selectCandidates(db: Kysely<Tables>, o: ClaimOptions) {
+  return (
+    db
+      .selectFrom('deliveries as d')
+      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+      .select((eb) => [
+        'd.id',
+        'd.webhook_id',
+        'w.max_in_flight',
+        'w.timeout_ms',
+        'w.status as webhook_status',
+        // For ordered endpoints: the nearest earlier delivery of the conversation still pending.
+        eb
+          .case()
+          .when(eb.and([eb('w.ordering', '=', 'conversation'), eb('d.sequence', 'is not', null), eb('d.conversation_id', 'is not', null)]))
+          .then(
+            eb
+              .selectFrom('deliveries as p')
+              .select('p.id')
+              .whereRef('p.webhook_id', '=', 'd.webhook_id')
+              .whereRef('p.conversation_id', '=', 'd.conversation_id')
+              .where('p.status', '=', 'pending')
+              .whereRef('p.sequence', '<', 'd.sequence')
+              .orderBy('p.sequence', 'desc')
+              .limit(1),
+          )
+          .else(null)
+          .end()
+          .as('pred'),
+      ])
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', o.now)
+      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', o.now)]))
+      .$if(o.exclude.length > 0, (q) => q.where('d.webhook_id', 'not in', o.exclude))
+      // No tie-breaker: the due index gives this order, and a second key would sort every due row.
+      .orderBy('d.next_attempt_at')
+      .limit(o.limit * SCAN_FACTOR)
+      .execute()
+  );
+}
+
+/**
+ * Parks due rows that cannot go. On PostgreSQL the rows whose state decides it (the earlier
+ * delivery, the endpoint) are locked first, with SKIP LOCKED so parking never waits (and so never
+ * deadlocks with a worker recording an outcome): a row whose deciding row is busy is simply left
+ * for a later claim. The reason is checked again in the UPDATE, whose snapshot follows the locks,
+ * so an outcome or an enable that committed meanwhile is seen, and one still to come waits for
+ * this transaction and then un-parks. Parking is an optimisation: if it fails, nothing else does.
+ */
+async function park(
+  db: Kysely<Tables>,
+  trx: Kysely<Tables>,
+  dialect: Dialect,
+  now: number,
+  blocked: { id: string; pred: string }[],
+  inactive: { id: string; webhook_id: string }[],
+): Promise<number> {
+  const write = async (t: Kysely<Tables>): Promise<number> => {
+    let n = 0;
+    if (dialect === 'postgres' && blocked.length > 0) {
+      const preds = [...new Set(blocked.map((b) => b.pred))];
+      const held = new Set((await t.selectFrom('deliveries').select('id').where('id', 'in', preds).forUpdate().skipLocked().execute()).map((r) => r.id));
+      blocked = blocked.filter((b) => held.has(b.pred));
+    }
+    if (blocked.length > 0) {
+      const res = await t
+        .updateTable('deliveries as d')
+        .set({ next_attempt_at: null })
+        .where('d.id', 'in', blocked.map((b) => b.id))
+        .where('d.status', '=', 'pending')
+        .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('deliveries as p')
+              .select('p.id')
+              .whereRef('p.webhook_id', '=', 'd.webhook_id')
+              .whereRef('p.conversation_id', '=', 'd.conversation_id')
+              .where('p.status', '=', 'pending')
+              .whereRef('p.sequence', '<', 'd.sequence'),
+          ),
+        )
+        .executeTakeFirst();
+      n += Number(res.numUpdatedRows);
+    }
+    let hooks = [...new Set(inactive.map((r) => r.webhook_id))];
+    if (dialect === 'postgres' && hooks.length > 0) {
+      hooks = (await t.selectFrom('webhooks').select('id').where('id', 'in', hooks).forShare().skipLocked().execute()).map((r) => r.id);
+    }
+    const parkable = inactive.filter((r) => hooks.includes(r.webhook_id));
+    if (parkable.length > 0) {
+      const res = await t
+        .updateTable('deliveries')
+        .set({ next_attempt_at: null })
+        .where('id', 'in', parkable.map((r) => r.id))
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('id', 'in', hooks).where('status', '!=', 'active'))
+        .executeTakeFirst();
+      n += Number(res.numUpdatedRows);
+    }
+    return n;
+  };
+  // On PostgreSQL parking gets its own short transaction; SQLite is inside the claim's already.
+  return dialect === 'postgres' ? db.transaction().execute(write) : write(trx);
+}
+
+/** Makes every parked delivery of an endpoint due now (it was enabled or recovered). */
+export async function unparkEndpoint(trx: Kysely<Tables>, webhookId: string, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ next_attempt_at: now })
+    .where('webhook_id', '=', webhookId)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', 'is', null)
+    .execute();
+}
+
+/** Makes the next pending delivery of a conversation due if it was parked behind the one that finished. */
+export async function unparkNext(trx: Kysely<Tables>, webhookId: string, conversationId: string, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ next_attempt_at: now })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('deliveries as n')
+        .select('n.id')
+        .where('n.webhook_id', '=', webhookId)
+        .where('n.conversation_id', '=', conversationId)
+        .where('n.status', '=', 'pending')
+        .where('n.sequence', 'is not', null)
+        .orderBy('n.sequence')
+        .limit(1),
+    )
+    .where('next_attempt_at', 'is', null)
+    .execute();
+}
+
+/**
+ * When the next not-yet-due delivery of an active endpoint becomes due (epoch ms), or null. Tells
+ * an idle worker how long it may sleep (leases running out included).
+ */
+export async function nextDueAt(db: Kysely<Tables>, now: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('deliveries as d')
+    .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+    .select((eb) => eb.fn.min('d.next_attempt_at').as('at'))
+    .where('d.status', '=', 'pending')
+    .where('d.next_attempt_at', '>', now)
+    .where('w.status', '=', 'active')
+    .executeTakeFirst();
+  return row?.at == null ? null : Number(row.at);
+}
+
+/** Gives claimed deliveries back unsent (no attempt counted), due again at `dueAt`. */
+export async function releaseLeases(db: Kysely<Tables>, claims: { id: string; lease_until: number }[], dueAt: number): Promise<void> {
+  const byLease = new Map<number, string[]>();
+  for (const c of claims) byLease.set(c.lease_until, [...(byLease.get(c.lease_until) ?? []), c.id]);
+  for (const [lease, ids] of byLease) {
+    await db.updateTable('deliveries').set({ lease_until: null, next_attempt_at: dueAt }).where('id', 'in', ids).where('lease_until', '=', lease).execute();
+  }
+}
+
+/** Reads claimed deliveries for recording their outcome; on PostgreSQL locked, in id order. */
+export async function lockDeliveries(trx: Kysely<Tables>, dialect: Dialect, ids: string[]) {
+  let q = trx.selectFrom('deliveries').selectAll().where('id', 'in', ids).orderBy('id');
+  if (dialect === 'postgres') q = q.forUpdate();
+  return q.execute();
+}
+
+/** Event payloads and types by id, for a claimed batch. */
+export async function loadEvents(db: Kysely<Tables>, ids: string[]): Promise<Map<string, { type: string; payload: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('events').select(['id', 'type', 'payload']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, { type: r.type, payload: r.payload }]));
+}
+
+/**
+ * Wakes the workers of other processes when the transaction commits (PostgreSQL NOTIFY). Callers
+ * also call `notifier.wake()` after the commit for this process's workers.
+ */
+export async function notifyWorkers(trx: Kysely<Tables>, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
+}

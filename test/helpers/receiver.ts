@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Arrival {
+  id: string;
+  at: number;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** 1-based count of arrivals of this webhook-id so far, including this one. */
+  attempt: number;
+}
+
+/** What to answer; `hang` never answers, `reset` destroys the socket. */
+export type Answer = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang' | 'reset';
+
+export interface Receiver {
+  url: string;
+  arrivals: Arrival[];
+  /** Arrivals per webhook-id. */
+  counts: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** A real HTTP receiver on 127.0.0.1; `decide` picks each answer (default 200). */
+export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ status: 200 })): Promise<Receiver> {
+  const arrivals: Arrival[] = [];
+  const counts = new Map<string, number>();
+  const hanging = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id'] ?? '');
+      const attempt = (counts.get(id) ?? 0) + 1;
+      counts.set(id, attempt);
+      const arrival: Arrival = { id, at: Date.now(), path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), attempt };
+      arrivals.push(arrival);
+      const answer = decide(arrival);
+      if (answer === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      if (answer === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const send = () => {
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+        res.end(answer.body ?? '{"ok":true}');
+      };
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arrivals,
+    counts,
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServerProcess, type ServerProcess } from '../helpers/process.ts';
+import { startReceiver } from '../helpers/receiver.ts';
+import { client, OWNER_KEY } from '../helpers/server.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
+
+const BASE_ENV = {
+  SWITCHBOARD_BOOTSTRAP_KEY: OWNER_KEY,
+  SWITCHBOARD_ALLOW_HTTP: 'true',
+  SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128',
+  SWITCHBOARD_RATE_LIMIT: '0',
+  SWITCHBOARD_LEASE_SECONDS: '5',
+};
+const MAX_IN_FLIGHT = 16;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Posts messages to a few conversations until stopped; failures while a process is down are fine. */
+function startLoad(baseUrl: () => string | null, conversations: string[]) {
+  let running = true;
+  let sent = 0;
+  const done = (async () => {
+    let i = 0;
+    while (running) {
+      const url = baseUrl();
+      if (url) {
+        const api = client(url, OWNER_KEY);
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            api
+              .post('/v1/messages', { conversation_id: conversations[i++ % conversations.length], direction: 'inbound', text: `load ${i}` })
+              .then(() => sent++)
+              .catch(() => {}),
+          ),
+        );
+      }
+      await sleep(10);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return sent;
+    },
+  };
+}
+
+/** Every committed event id that should reach the endpoint (walks /v1/events). */
+async function committedEventIds(url: string): Promise<string[]> {
+  const api = client(url, OWNER_KEY);
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const res: any = await api.get(`/v1/events?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(res.status, 200, res.text);
+    for (const e of res.body.data) if (e.type.startsWith('message.') || e.type.startsWith('conversation.')) ids.push(e.id);
+    cursor = res.body.next_cursor;
+  } while (cursor);
+  return ids;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await sleep(200);
+  }
+  return check();
+}
+
+async function setUp(url: string, receiverUrl: string) {
+  const api = client(url, OWNER_KEY);
+  const wh = await api.post('/v1/webhooks', {
+    url: receiverUrl + '/hook',
+    events: ['message.*', 'conversation.*'],
+    retry: { schedule: [1, 1, 1, 1, 1] },
+    failure_threshold: 1000,
+    max_in_flight: MAX_IN_FLIGHT,
+  });
+  assert.equal(wh.status, 201, wh.text);
+  const conversations: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    conversations.push((await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', context: {} })).body.id);
+  }
+  return conversations;
+}
+
+function report(label: string, ids: string[], counts: Map<string, number>, crashes: number) {
+  const missing = ids.filter((id) => !counts.has(id));
+  const duplicates = [...counts.values()].reduce((n, c) => n + (c - 1), 0);
+  console.log(`${label}: ${ids.length} events committed, ${missing.length} missing, ${duplicates} duplicate arrivals after ${crashes} crashes`);
+  assert.deepEqual(missing, [], 'every committed event reached the receiver');
+  // Only attempts in flight when a worker died can arrive twice.
+  assert.ok(duplicates <= crashes * MAX_IN_FLIGHT, `duplicates ${duplicates} exceed what was in flight`);
+}
+
+describe('crash recovery', () => {
+  it('SQLite: kill -9 of the server under load loses no committed event', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-crash-'));
+    const receiver = await startReceiver(() => ({ status: 200, delayMs: Math.floor(Math.random() * 5) }));
+    const env = { ...BASE_ENV, SWITCHBOARD_DATA_DIR: data };
+    let server: ServerProcess | null = await startServerProcess([], env);
+    const conversations = await setUp(server.url!, receiver.url);
+    const load = startLoad(() => server?.url ?? null, conversations);
+    const CRASHES = 3;
+    for (let k = 0; k < CRASHES; k++) {
+      await sleep(1200 + Math.random() * 800);
+      const s: ServerProcess = server!;
+      server = null;
+      await s.crash();
+      server = await startServerProcess([], env);
+    }
+    await sleep(1000);
+    await load.stop();
+    const ids = await committedEventIds(server!.url!);
+    assert.ok(ids.length > 100, `only ${ids.length} events`);
+    await waitFor(() => ids.every((id) => receiver.counts.has(id)), 30_000);
+    report('sqlite', ids, receiver.counts, CRASHES);
+    assert.equal(await server!.stop(), 0);
+    await receiver.close();
+    fs.rmSync(data, { recursive: true, force: true });
+  });
+
+  it('PostgreSQL: kill -9 of one of two workers, several times, loses no committed event', async () => {
+    const db = await createTestDatabase();
+    const receiver = await startReceiver(() => ({ status: 200, delayMs: Math.floor(Math.random() * 5) }));
+    const env = { ...BASE_ENV, SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_MASTER_KEY: 'crash-test-master-key', SWITCHBOARD_DATA_DIR: os.tmpdir() };
+    const api = await startServerProcess(['--role', 'api'], env);
+    const workers = [await startServerProcess(['--role', 'worker'], env), await startServerProcess(['--role', 'worker'], env)];
+    try {
+      const conversations = await setUp(api.url!, receiver.url);
+      const load = startLoad(() => api.url, conversations);
+      const CRASHES = 3;
+      for (let k = 0; k < CRASHES; k++) {
+        await sleep(1200 + Math.random() * 800);
+        await workers[0].crash();
+        workers[0] = await startServerProcess(['--role', 'worker'], env);
+      }
+      await sleep(1000);
+      await load.stop();
+      const ids = await committedEventIds(api.url!);
+      assert.ok(ids.length > 100, `only ${ids.length} events`);
+      await waitFor(() => ids.every((id) => receiver.counts.has(id)), 30_000);
+      report('postgres', ids, receiver.counts, CRASHES);
+    } finally {
+      await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
+      await receiver.close();
+      await db.drop();
+    }
+  });
+});
