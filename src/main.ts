@@ -3,8 +3,8 @@ import { loadConfig, ConfigError, type Flags } from './config.ts';
 import { createLogger, createPlatform } from './platform.ts';
 import { startServer, type RunnerFactory } from './server.ts';
 import { StoreLockedError } from './store/database.ts';
+import { VERSION } from './version.ts';
 
-const VERSION = '0.1.0';
 const workerRunners: RunnerFactory[] = [];
 
 function fail(err: unknown): never {
