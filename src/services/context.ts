@@ -45,7 +45,7 @@ export interface Work {
 export async function inTransaction<T>(ctx: ServiceContext, companyId: string, fn: (work: Work) => Promise<T>): Promise<T> {
   const written: EventT[] = [];
   let deliveries = 0;
-  const result = await ctx.database.db.transaction().execute(async (trx) => {
+  const result = await ctx.database.transaction(async (trx) => {
     const work: Work = {
       trx,
       async emit(input) {

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -14,6 +15,11 @@ export interface Database {
   dialect: DialectName;
   /** The PostgreSQL pool (LISTEN needs a raw client), null on SQLite. */
   pool: pg.Pool | null;
+  /**
+   * Runs `fn` in a transaction and resolves after its COMMIT. On SQLite, transactions waiting
+   * together share one COMMIT (group-commit.ts); on PostgreSQL each has its own.
+   */
+  transaction<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -64,10 +70,12 @@ function openSqlite(opts: DatabaseOptions): Database {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const group = createGroupCommit(db);
   return {
     db,
     dialect: 'sqlite',
     pool: null,
+    transaction: (fn) => group.run(fn),
     close: () => db.destroy(),
   };
 }
@@ -113,6 +121,7 @@ function openPostgres(url: string, poolSize: number): Database {
     db,
     dialect: 'postgres',
     pool,
+    transaction: (fn) => db.transaction().execute(fn),
     close: () => db.destroy(),
   };
 }
