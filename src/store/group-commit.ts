@@ -80,7 +80,10 @@ export function createGroupCommit(db: Kysely<Tables>): GroupCommit {
         queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
         if (!draining) {
           draining = true;
-          void drain();
+          // better-sqlite3 is synchronous, so a transaction started now would run to its COMMIT
+          // in this very tick and nothing could join it. Starting after the I/O events already
+          // polled lets the requests that arrived with this one queue their units first.
+          setImmediate(() => void drain());
         }
       });
     },
