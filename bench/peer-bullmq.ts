@@ -10,7 +10,7 @@ import { createIdFactory } from '../src/domain/ids.ts';
  * The `peer-bullmq` scenario: the same 50,000-event drain done without Switchboard. A private
  * redis-server on a free loopback port, the jobs added up front (like the seeded outbox), then one
  * BullMQ worker process (bench/peer-bullmq-worker.ts) drains them; retries as Switchboard's default
- * (3 attempts, 3 s apart). Only runs when `bullmq` can be imported (it is not a dependency).
+ * (3 attempts, 3 s apart). `bullmq` and `ioredis` are dev dependencies; needs `redis-server` on the PATH.
  */
 
 export interface PeerResult {
@@ -49,7 +49,7 @@ async function startRedis(): Promise<{ child: ChildProcess; port: number; versio
       reject(new Error(`redis-server exited (${code}): ${out.slice(-300)}`));
     });
   });
-  const version = /v=(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? /Redis version=(\S+)/.exec(out)?.[1] ?? 'unknown';
+  const version = /v=(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? /Redis version=([\d.]+)/.exec(out)?.[1] ?? 'unknown';
   return { child, port, version };
 }
 

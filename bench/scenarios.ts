@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -563,8 +564,9 @@ export async function peerBullmq(o: BenchOptions, base: Baselines, events = 50_0
   try {
     await import('bullmq' as string);
   } catch {
-    throw new NotRun('bullmq is not a dependency');
+    throw new NotRun('bullmq is not installed (a dev dependency: run npm ci)');
   }
+  if (spawnSync('redis-server', ['--version']).error) throw new NotRun('no redis-server on the PATH');
   const { runPeerBullmq } = await import('./peer-bullmq.ts');
   const r = await runPeerBullmq({ events, log: o.log, verify: o.verify });
   return row({
