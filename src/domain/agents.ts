@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Type, type Static } from 'typebox';
+import safeRegex from 'safe-regex2';
 import { JsonObject, Timestamp } from './schemas.ts';
 import type { ParamError } from './event-filter.ts';
 
@@ -204,11 +205,50 @@ export function checkTools(tools: unknown, base: string): ParamError | null {
     if (parameters.type !== 'object') {
       return { param: `${base}/${i}/parameters/type`, message: 'parameters must be a JSON Schema with "type": "object" (the arguments are an object).' };
     }
+    const unsafe = findUnsafePattern(parameters, `${base}/${i}/parameters`);
+    if (unsafe) return { param: unsafe, message: 'This regular expression can take exponential time (nested or overlapping repetition); simplify it.' };
     try {
       compileParameters(parameters);
     } catch (err) {
       return { param: `${base}/${i}/parameters`, message: `parameters is not a valid JSON Schema: ${(err as Error).message}` };
     }
+  }
+  return null;
+}
+
+/**
+ * The pointer of the first `pattern` (or `patternProperties` key) in a schema that could backtrack
+ * exponentially. Tool arguments come from a language model, possibly steered by whoever talks to it,
+ * and a regular expression runs to completion on the event loop: one catastrophic pattern would
+ * stall every request of the process.
+ */
+function findUnsafePattern(node: unknown, at: string): string | null {
+  // A pattern that does not even compile is left to the schema compiler, which says so.
+  const unsafe = (re: string) => {
+    try {
+      new RegExp(re, 'u');
+    } catch {
+      return false;
+    }
+    return !safeRegex(re);
+  };
+  if (Array.isArray(node)) {
+    for (const [k, v] of node.entries()) {
+      const found = findUnsafePattern(v, `${at}/${k}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (node === null || typeof node !== 'object') return null;
+  for (const [k, v] of Object.entries(node)) {
+    const here = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (k === 'pattern' && typeof v === 'string' && unsafe(v)) return here;
+    if (k === 'patternProperties' && v && typeof v === 'object' && !Array.isArray(v)) {
+      const bad = Object.keys(v).find(unsafe);
+      if (bad !== undefined) return `${here}/${bad.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    }
+    const found = findUnsafePattern(v, here);
+    if (found) return found;
   }
   return null;
 }

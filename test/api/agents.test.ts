@@ -126,6 +126,23 @@ describe('agents API', () => {
       'validation_failed',
       '/config/tools/0/parameters',
     );
+    // A pattern that can backtrack exponentially is refused where it stands; a plain one is fine.
+    assertError(
+      await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^(a+)+$' } } } })),
+      422,
+      'validation_failed',
+      '/config/tools/0/parameters/properties/a/pattern',
+    );
+    assertError(
+      await api.post('/v1/agents', withTool({ parameters: { type: 'object', patternProperties: { '^(a*)*$': { type: 'string' } } } })),
+      422,
+      'validation_failed',
+      '/config/tools/0/parameters/patternProperties/^(a*)*$',
+    );
+    assert.equal(
+      (await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^[A-Z]{2}-[0-9]+$' } } } }))).status,
+      201,
+    );
     // Names are unique within the agent.
     assertError(
       await api.post('/v1/agents', { name: 'x', config: { tools: [orderStatus, { ...orderStatus, description: 'again' }] } }),
