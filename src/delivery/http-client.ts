@@ -96,7 +96,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const headers: Record<string, string> = { ...req.headers };
     if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = opts.userAgent;
     const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    const signal = AbortSignal.timeout(req.timeoutMs);
+    // The overall deadline. Not AbortSignal.timeout(): its timer (and, while undici listens, the
+    // signal) lives for the whole timeout even after the answer came, so at thousands of requests
+    // per second tens of thousands of them are promoted to the old generation (~1 KB a request),
+    // which then grows between full GCs (RSS). A timer cleared on completion dies young.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const deadline = setTimeout(() => controller.abort(), req.timeoutMs);
+    deadline.unref();
 
     let statusCode: number | null = null;
     let resHeaders: Record<string, string> = {};
@@ -118,25 +125,39 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       });
       statusCode = res.statusCode;
       resHeaders = flattenHeaders(res.headers);
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        const room = limit - kept;
-        if (chunk.length > room) {
-          if (room > 0) chunks.push(chunk.subarray(0, room));
-          kept = limit;
-          truncated = true;
-          // Drop the connection instead of draining: the rest could be gigabytes.
-          res.body.destroy();
-          break;
-        }
-        chunks.push(chunk);
-        kept += chunk.length;
-      }
+      // Read with 'data' events rather than `for await`: the stream's async iterator and its
+      // end-of-stream bookkeeping were most of what a drain promoted to the old generation
+      // (measured: 286 -> 148 MB promoted over 50,000 deliveries, with the deadline above).
+      const body = res.body;
+      await new Promise<void>((resolve, reject) => {
+        body.on('error', reject); // kept for good: a late error after destroy() must not go unhandled
+        body.once('end', resolve);
+        // After 'end' or 'error' (or our own destroy) this is a no-op.
+        body.once('close', () => reject(new Error('the response body closed before its end')));
+        body.on('data', (chunk: Buffer) => {
+          if (truncated) return;
+          const room = limit - kept;
+          if (chunk.length > room) {
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            kept = limit;
+            truncated = true;
+            // Drop the connection instead of draining: the rest could be gigabytes.
+            body.destroy();
+            resolve();
+            return;
+          }
+          chunks.push(chunk);
+          kept += chunk.length;
+        });
+      });
       return { statusCode, headers: resHeaders, body: Buffer.concat(chunks).toString('utf8'), truncated, durationMs: elapsed(), error: null, errorCode: null };
     } catch (err) {
       const partial = { headers: resHeaders, body: Buffer.concat(chunks).toString('utf8'), truncated };
       if (signal.aborted) return fail('TIMEOUT', `timed out after ${req.timeoutMs} ms`, partial);
       const [code, message] = classify(err);
       return fail(code, statusCode === null ? message : `${message} (after status ${statusCode})`, partial);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

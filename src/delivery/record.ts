@@ -5,6 +5,7 @@ import type { Tables } from '../store/tables.ts';
 import type { OutboundResult } from './http-client.ts';
 import type { ClaimedDelivery } from '../store/queue.ts';
 import { lockDeliveries, notifyWorkers, unparkNext } from '../store/queue.ts';
+import { padIn } from '../store/in-list.ts';
 import { countAttempts, insertAttempts, type DeliveryRow } from '../store/deliveries.ts';
 import type { Endpoint } from '../store/webhooks.ts';
 import { lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
@@ -62,7 +63,7 @@ export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]):
       await work.trx
         .updateTable('deliveries')
         .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, updated_at: iso }))
-        .where('id', 'in', succeeded)
+        .where('id', 'in', padIn(succeeded))
         .execute();
       for (const id of succeeded) outcomes.set(id, 'succeeded');
     }

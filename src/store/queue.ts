@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
+import { padIn } from './in-list.ts';
 
 /**
  * The delivery queue: pending rows of `deliveries`, claimed with a lease. A delivery is claimable
@@ -92,7 +93,7 @@ export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOpt
     const lockable = trx
       .selectFrom('deliveries')
       .select('id')
-      .where('id', 'in', chosen)
+      .where('id', 'in', padIn(chosen))
       .where('status', '=', 'pending')
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', o.now)]))
       .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
@@ -181,7 +182,7 @@ async function park(
       const res = await t
         .updateTable('deliveries as d')
         .set({ next_attempt_at: null })
-        .where('d.id', 'in', blocked.map((b) => b.id))
+        .where('d.id', 'in', padIn(blocked.map((b) => b.id)))
         .where('d.status', '=', 'pending')
         .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
         .where(({ exists, selectFrom }) =>
@@ -206,7 +207,7 @@ async function park(
       const res = await t
         .updateTable('deliveries')
         .set({ next_attempt_at: null })
-        .where('id', 'in', parkable.map((r) => r.id))
+        .where('id', 'in', padIn(parkable.map((r) => r.id)))
         .where('status', '=', 'pending')
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('id', 'in', hooks).where('status', '!=', 'active'))
@@ -271,13 +272,13 @@ export async function releaseLeases(db: Kysely<Tables>, claims: { id: string; le
   const byLease = new Map<number, string[]>();
   for (const c of claims) byLease.set(c.lease_until, [...(byLease.get(c.lease_until) ?? []), c.id]);
   for (const [lease, ids] of byLease) {
-    await db.updateTable('deliveries').set({ lease_until: null, next_attempt_at: dueAt }).where('id', 'in', ids).where('lease_until', '=', lease).execute();
+    await db.updateTable('deliveries').set({ lease_until: null, next_attempt_at: dueAt }).where('id', 'in', padIn(ids)).where('lease_until', '=', lease).execute();
   }
 }
 
 /** Reads claimed deliveries for recording their outcome; on PostgreSQL locked, in id order. */
 export async function lockDeliveries(trx: Kysely<Tables>, dialect: Dialect, ids: string[]) {
-  let q = trx.selectFrom('deliveries').selectAll().where('id', 'in', ids).orderBy('id');
+  let q = trx.selectFrom('deliveries').selectAll().where('id', 'in', padIn(ids)).orderBy('id');
   if (dialect === 'postgres') q = q.forUpdate();
   return q.execute();
 }
@@ -285,7 +286,7 @@ export async function lockDeliveries(trx: Kysely<Tables>, dialect: Dialect, ids:
 /** Event payloads and types by id, for a claimed batch. */
 export async function loadEvents(db: Kysely<Tables>, ids: string[]): Promise<Map<string, { type: string; payload: string }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('events').select(['id', 'type', 'payload']).where('id', 'in', ids).execute();
+  const rows = await db.selectFrom('events').select(['id', 'type', 'payload']).where('id', 'in', padIn(ids)).execute();
   return new Map(rows.map((r) => [r.id, { type: r.type, payload: r.payload }]));
 }
 
