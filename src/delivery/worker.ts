@@ -250,18 +250,24 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         const want = Math.min(batchSize, maxHeld - held);
         if (want >= minClaim || (held === 0 && want > 0)) {
           const now = Date.now();
+          const exclude = excluded(now);
+          // Room in the lanes this process has, plus a share for endpoints it has no lane for.
+          let expected = minClaim;
+          for (const lane of lanes.values()) if (!exclude.includes(lane.endpoint.id)) expected += Math.max(0, laneRoom(lane));
           const { claimed: batch, parked } = await claimDue(db, dialect, {
             now,
             limit: want,
+            expected,
             leaseMs,
-            exclude: excluded(now),
+            exclude,
             room: (id, maxInFlight) => {
               const lane = lanes.get(id);
               return lane ? laneRoom(lane) : 3 * maxInFlight;
             },
           });
           if (batch.length > 0) await dispatch(batch);
-          more = batch.length === want || parked > 0;
+          // Took all it looked for: there may be more behind (new endpoints now have lanes).
+          more = batch.length >= Math.min(want, expected) || parked > 0;
           if (!more && !stopping) sleep = await sleepMs();
         }
       } catch (err) {

@@ -44,6 +44,12 @@ export interface ClaimOptions {
   exclude: string[];
   /** How many deliveries this process may take for an endpoint now. */
   room(webhookId: string, maxInFlight: number): number;
+  /**
+   * How many of the `limit` the process can probably take: the room its endpoints have, plus some
+   * for endpoints it holds nothing for. The scan reads candidates for this many, not for `limit`:
+   * rows beyond an endpoint's room are read only to be skipped. Defaults to `limit`.
+   */
+  expected?: number;
 }
 
 export interface ClaimResult {
@@ -150,7 +156,7 @@ async function selectCandidates(db: Kysely<Tables>, o: ClaimOptions) {
       .$if(o.exclude.length > 0, (q) => q.where('d.webhook_id', 'not in', o.exclude))
       // No tie-breaker: the due index gives this order, and a second key would sort every due row.
       .orderBy('d.next_attempt_at')
-      .limit(o.limit * SCAN_FACTOR)
+      .limit(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR)
       .execute()
   );
 }
