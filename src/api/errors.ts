@@ -2,31 +2,13 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { SwitchboardError } from '../domain/errors.ts';
+import { describeError, pointerOf } from '../domain/ajv-errors.ts';
 
-/** The JSON-pointer of the field an Ajv error is about (`/headers/2/key`). */
+/** The JSON-pointer of the field an Ajv error is about (`/headers/2/key`); bare for query and params. */
 export function paramOf(err: ErrorObject, part?: string): string {
-  let path = err.instancePath;
-  const p = err.params as Record<string, unknown>;
-  if (err.keyword === 'required' && typeof p.missingProperty === 'string') path += '/' + p.missingProperty;
-  if (err.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string') path += '/' + p.additionalProperty;
+  const path = pointerOf(err, '');
   if (part && part !== 'body') return path.replace(/^\//, '') || part;
   return path || '/';
-}
-
-function messageOf(err: ErrorObject, param: string): string {
-  const p = err.params as Record<string, unknown>;
-  switch (err.keyword) {
-    case 'required':
-      return `${param} is required.`;
-    case 'additionalProperties':
-      return `${param} is not a known field.`;
-    case 'enum':
-      return `${param} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
-    case 'anyOf':
-      return `${param} has an invalid value.`;
-    default:
-      return `${param} ${err.message ?? 'is invalid'}.`;
-  }
 }
 
 /** Turns any error into a SwitchboardError so the client always gets the contract's body. */
@@ -36,7 +18,7 @@ export function toSwitchboardError(error: FastifyError & { validation?: ErrorObj
     // anyOf errors come after the branch errors; the first error names the field most precisely.
     const first = error.validation[0];
     const param = paramOf(first, error.validationContext);
-    return new SwitchboardError('validation_failed', messageOf(first, param), param);
+    return new SwitchboardError('validation_failed', describeError(first, param), param);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,8 +1,9 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Type, type Static } from 'typebox';
 import safeRegex from 'safe-regex2';
 import { JsonObject, Timestamp } from './schemas.ts';
+import { describeError, pointerOf } from './ajv-errors.ts';
 import type { ParamError } from './event-filter.ts';
 
 /**
@@ -145,30 +146,6 @@ export function compileParameters(schema: Record<string, unknown>): ValidateFunc
   if ((fn as { $async?: boolean }).$async) throw new Error('"$async" schemas are not supported');
   parameterCache.set(text, fn);
   return fn;
-}
-
-/** The JSON pointer an Ajv error is about, under `base`. */
-export function pointerOf(err: ErrorObject, base: string): string {
-  const p = err.params as Record<string, unknown>;
-  let path = base + err.instancePath;
-  if (err.keyword === 'required' && typeof p.missingProperty === 'string') path += '/' + p.missingProperty;
-  if (err.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string') path += '/' + p.additionalProperty;
-  return path;
-}
-
-/** A readable sentence for an Ajv error. */
-export function describeError(err: ErrorObject, param: string): string {
-  const p = err.params as Record<string, unknown>;
-  switch (err.keyword) {
-    case 'required':
-      return `${param} is required.`;
-    case 'additionalProperties':
-      return `${param} is not a known field.`;
-    case 'enum':
-      return `${param} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
-    default:
-      return `${param} ${err.message ?? 'is invalid'}.`;
-  }
 }
 
 /** Checks tool arguments against the tool's `parameters` (filling defaults in place); a problem under /arguments. */
