@@ -1,5 +1,6 @@
 import sjson from 'secure-json-parse';
 import { SwitchboardError, invalid } from '../domain/errors.ts';
+import { pointerEscape } from '../domain/json-pointer.ts';
 
 /** Deepest nesting a request body may have; real payloads stay far below it. */
 export const MAX_DEPTH = 64;
@@ -58,7 +59,7 @@ function nulPath(v: unknown, at: string): string | null {
   if (typeof v === 'string') return v.includes('\u0000') ? at : null;
   if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
-      const here = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const here = `${at}/${pointerEscape(k)}`;
       if (k.includes('\u0000')) return here;
       const found = nulPath(x, here);
       if (found !== null) return found;

@@ -251,9 +251,10 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         if (want >= minClaim || (held === 0 && want > 0)) {
           const now = Date.now();
           const exclude = excluded(now);
+          const skipped = new Set(exclude);
           // Room in the lanes this process has, plus a share for endpoints it has no lane for.
           let expected = minClaim;
-          for (const lane of lanes.values()) if (!exclude.includes(lane.endpoint.id)) expected += Math.max(0, laneRoom(lane));
+          for (const lane of lanes.values()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, laneRoom(lane));
           const { claimed: batch, parked } = await claimDue(db, dialect, {
             now,
             limit: want,

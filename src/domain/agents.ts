@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import safeRegex from 'safe-regex2';
 import { JsonObject, Timestamp } from './schemas.ts';
 import { describeError, pointerOf } from './ajv-errors.ts';
+import { pointerEscape } from './json-pointer.ts';
 import type { ParamError } from './event-filter.ts';
 
 /**
@@ -218,11 +219,11 @@ function findUnsafePattern(node: unknown, at: string): string | null {
   }
   if (node === null || typeof node !== 'object') return null;
   for (const [k, v] of Object.entries(node)) {
-    const here = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const here = `${at}/${pointerEscape(k)}`;
     if (k === 'pattern' && typeof v === 'string' && unsafe(v)) return here;
     if (k === 'patternProperties' && v && typeof v === 'object' && !Array.isArray(v)) {
       const bad = Object.keys(v).find(unsafe);
-      if (bad !== undefined) return `${here}/${bad.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (bad !== undefined) return `${here}/${pointerEscape(bad)}`;
     }
     const found = findUnsafePattern(v, here);
     if (found) return found;

@@ -2,6 +2,7 @@
  * Which events an endpoint receives: type patterns (`message.received`, `conversation.*`, `*`) and
  * an optional payload filter (`{"data.conversation.department": {"$in": ["sales"]}}`) on the envelope.
  */
+import { pointerEscape } from './json-pointer.ts';
 
 export interface ParamError {
   param: string;
@@ -136,6 +137,3 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function pointerEscape(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
