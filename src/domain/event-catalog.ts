@@ -173,21 +173,22 @@ function envelopeSchema(type: string, description: string, sequenced: boolean, d
 }
 
 // ---------------------------------------------------------------------------------------------
-// Examples: one company, one contact, a WhatsApp support chat and an inbound sales call.
+// Examples: one company, one contact, a WhatsApp support chat and an inbound sales call. Their ids
+// carry the time 0 and the word EXAMP1E, so an example can never be mistaken for a real resource.
 // ---------------------------------------------------------------------------------------------
 
-const COMPANY_ID = 'cmp_01KEKJ4HM0M86VTKW8J1PDQQN4';
-const USER_ID = 'usr_01M1KTA5C2759S1NWB8Z767NKK';
-const AGENT_ID = 'agt_01KT1A0F808EG60SFDMDNYDP9A';
-const CALL_CONV_ID = 'conv_01M80T0740YV7KAX0TB7HQ31SS';
-const CHAT_CONV_ID = 'conv_01M7ZFS6T69JK76RY7FBJMXK3W';
-const MSG_IN_ID = 'msg_01M7ZFS6WX0TWJ0S3P3A0FGAXG';
-const MSG_OUT_ID = 'msg_01M7ZFTT79KZAMSR8N7XF57BBS';
-const MSG_FAILED_ID = 'msg_01M7ZJGSE0GF6N0P6VDSP3JMZH';
-const WEBHOOK_ID = 'wh_01M0029CG02PNPS4VWYB0XNJ5Y';
+const COMPANY_ID = 'cmp_0000000000EXAMP1E000000001';
+const USER_ID = 'usr_0000000000EXAMP1E000000002';
+const AGENT_ID = 'agt_0000000000EXAMP1E000000003';
+const CALL_CONV_ID = 'conv_0000000000EXAMP1E000000004';
+const CHAT_CONV_ID = 'conv_0000000000EXAMP1E000000005';
+const MSG_IN_ID = 'msg_0000000000EXAMP1E000000006';
+const MSG_OUT_ID = 'msg_0000000000EXAMP1E000000007';
+const MSG_FAILED_ID = 'msg_0000000000EXAMP1E000000008';
+const WEBHOOK_ID = 'wh_0000000000EXAMP1E000000009';
 const WEBHOOK_URL = 'https://crm.acme.example/hooks/switchboard';
-const DELIVERY_ID = 'dlv_01M7ZFS6Y0VRZ2WHBKGPCWJSRV';
-const MSG_RECEIVED_EVENT_ID = 'evt_01M7ZFS6WXG4RC0GB3TNMZRA9H';
+const DELIVERY_ID = 'dlv_0000000000EXAMP1E000000010';
+const MSG_RECEIVED_EVENT_ID = 'evt_0000000000EXAMP1E000000011';
 
 const ASSIGNEE = {
   id: '4471',

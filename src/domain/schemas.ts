@@ -120,6 +120,7 @@ export const Event = Type.Object({
   company_id: Type.String(),
   sequence: Type.Optional(Type.Integer({ minimum: 1 })),
   data: JsonObject,
+  test: Type.Optional(Type.Literal(true, { description: 'Present on test events ("Send test event") in GET /v1/events answers only; never in a delivered body' })),
 });
 
 export const ErrorBody = Type.Object({

@@ -124,6 +124,7 @@ const deliveryFields = {
   id: Type.String(),
   event_id: Type.String(),
   event_type: Type.String(),
+  test: Type.Boolean({ description: 'true when the event is a test event ("Send test event"), not a real change' }),
   webhook_id: Type.String(),
   status: DeliveryStatus,
   next_attempt_at: Nullable(Timestamp),

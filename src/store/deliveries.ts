@@ -11,6 +11,8 @@ export interface DeliverySummaryT {
   id: string;
   event_id: string;
   event_type: string;
+  /** The event is a test event sent to this endpoint alone. */
+  test: boolean;
   webhook_id: string;
   status: DeliveryStatus;
   /** When the next attempt is due (pending deliveries only). */
@@ -34,13 +36,14 @@ export interface DeliveryT extends DeliverySummaryT {
   attempts: AttemptT[];
 }
 
-type Joined = DeliveryRow & { event_type: string };
+type Joined = DeliveryRow & { event_type: string; event_target: string | null };
 
 export function toDeliverySummary(row: Joined): DeliverySummaryT {
   return {
     id: row.id,
     event_id: row.event_id,
     event_type: row.event_type,
+    test: row.event_target !== null,
     webhook_id: row.webhook_id,
     status: row.status as DeliveryStatus,
     next_attempt_at: row.status === 'pending' && row.next_attempt_at !== null ? new Date(Number(row.next_attempt_at)).toISOString() : null,
@@ -50,7 +53,7 @@ export function toDeliverySummary(row: Joined): DeliverySummaryT {
 }
 
 function withType(db: Kysely<Tables>) {
-  return db.selectFrom('deliveries as d').innerJoin('events as e', 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
+  return db.selectFrom('deliveries as d').innerJoin('events as e', 'e.id', 'd.event_id').selectAll('d').select(['e.type as event_type', 'e.target_webhook_id as event_target']);
 }
 
 export async function listDeliveries(

@@ -5,20 +5,25 @@ export interface EventFilter {
   type?: string;
   conversation_id?: string;
   created_after?: string;
+  /** Test events ("Send test event") are left out unless asked for. */
+  include_tests?: boolean;
 }
 
 /** An event as stored: `payload` is the envelope text exactly as it goes on the wire. */
 export interface StoredEvent {
   id: string;
   payload: string;
+  /** Set on test events: the one endpoint it was sent to. */
+  target_webhook_id: string | null;
 }
 
 export async function getEvent(db: Kysely<Tables>, companyId: string, id: string): Promise<StoredEvent | undefined> {
-  return db.selectFrom('events').select(['id', 'payload']).where('id', '=', id).where('company_id', '=', companyId).executeTakeFirst();
+  return db.selectFrom('events').select(['id', 'payload', 'target_webhook_id']).where('id', '=', id).where('company_id', '=', companyId).executeTakeFirst();
 }
 
 export async function listEvents(db: Kysely<Tables>, companyId: string, f: EventFilter, limit: number, before?: string): Promise<StoredEvent[]> {
-  let q = db.selectFrom('events').select(['id', 'payload']).where('company_id', '=', companyId);
+  let q = db.selectFrom('events').select(['id', 'payload', 'target_webhook_id']).where('company_id', '=', companyId);
+  if (!f.include_tests) q = q.where('target_webhook_id', 'is', null);
   if (f.type) q = q.where('type', '=', f.type);
   if (f.conversation_id) q = q.where('conversation_id', '=', f.conversation_id);
   if (f.created_after) q = q.where('created_at', '>', f.created_after);

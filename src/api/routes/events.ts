@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 import type { App } from '../types.ts';
 import { responses } from '../types.ts';
 import { Event, IdParams, JsonObject, ListOf, ListQuery } from '../../domain/schemas.ts';
-import { EVENT_CATALOG } from '../../domain/event-catalog.ts';
 import type { EventService } from '../../services/events.ts';
+import type { StoredEvent } from '../../store/events.ts';
 import { MANAGERS, callerOf } from '../auth.ts';
 
 const EventType = Type.Object({
@@ -13,6 +13,14 @@ const EventType = Type.Object({
   schema: JsonObject,
   example: JsonObject,
 });
+
+/**
+ * The stored envelope, byte for byte what the webhooks delivered, with `"test": true` appended for
+ * a test event (the API marks it; the delivered body never carries it).
+ */
+function eventText(e: StoredEvent): string {
+  return e.target_webhook_id === null ? e.payload : e.payload.slice(0, e.payload.lastIndexOf('}')) + ',"test":true}';
+}
 
 export function eventRoutes(app: App, events: EventService) {
   const tags = ['events'];
@@ -29,6 +37,7 @@ export function eventRoutes(app: App, events: EventService) {
           type: Type.Optional(Type.String({ maxLength: 100 })),
           conversation_id: Type.Optional(Type.String({ maxLength: 64 })),
           created_after: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 timestamp' })),
+          include_tests: Type.Optional(Type.Boolean({ description: 'Also list test events (marked `"test": true`); left out by default' })),
         }),
         response: responses({ 200: ListOf(Event) }),
       },
@@ -38,19 +47,27 @@ export function eventRoutes(app: App, events: EventService) {
       const page = await events.list(callerOf(req), filter, limit ?? 20, cursor);
       // Envelopes go out as stored, byte for byte what the webhooks deliver (a string skips the
       // serialiser, hence the cast past the typed reply).
-      const data = page.data.map((e) => e.payload).join(',');
+      const data = page.data.map(eventText).join(',');
       return reply.type('application/json').send(`{"data":[${data}],"next_cursor":${JSON.stringify(page.next_cursor)}}` as never);
     },
   );
   app.get(
     '/v1/events/:id',
     { config, schema: { tags, summary: 'Get an event', params: IdParams, response: responses({ 200: Event }) } },
-    async (req, reply) => reply.type('application/json').send((await events.get(callerOf(req), req.params.id)).payload as never),
+    async (req, reply) => reply.type('application/json').send(eventText(await events.get(callerOf(req), req.params.id)) as never),
   );
-  const catalog = { data: EVENT_CATALOG, next_cursor: null };
   app.get(
     '/v1/event-types',
-    { config, schema: { tags, summary: 'The event type catalog, with a JSON Schema and an example of each', response: responses({ 200: ListOf(EventType) }) } },
-    async () => catalog,
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'The event type catalog, with a JSON Schema and an example of each',
+        description: 'In catalog order; `limit` and `cursor` page it like every list.',
+        querystring: ListQuery,
+        response: responses({ 200: ListOf(EventType) }),
+      },
+    },
+    async (req) => events.catalog(req.query.limit ?? 20, req.query.cursor),
   );
 }
