@@ -177,7 +177,8 @@ async function reschedule(work: Work, a: SentAttempt, d: DeliveryRow, wh: Webhoo
   const made = Number(d.attempt_count) + 1;
   const schedule = a.endpoint.retrySchedule;
   const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers['retry-after'], now) : null;
-  const delay = made > schedule.length ? null : nextDelayMs(schedule, made, retryAfter);
+  // A 410 means the URL is gone for good: the delivery ends now, like the endpoint.
+  const delay = made > schedule.length || result.statusCode === 410 ? null : nextDelayMs(schedule, made, retryAfter);
   if (delay !== null) {
     await work.trx
       .updateTable('deliveries')

@@ -241,10 +241,17 @@ for (const store of STORES) {
       await c.post('/v1/users', { name: 'gone' });
       await eventually(async () => (await webhookStatus(c, wh.id)) === 'failed', 5000, 'endpoint failed');
       assert.match((await latestEvent(c, 'webhook.failed')).data.reason, /410/);
+      // 410 says the URL is gone for good: the delivery ends now (no retries left to wait for)
+      // and says so, instead of staying pending and going out again when someone enables it.
+      const d = await settled(c, wh.id, 'failed');
+      assert.equal(d.attempts.length, 1);
+      assert.equal(d.next_attempt_at, null);
+      const exhausted = await eventually(async () => latestEvent(c, 'delivery.exhausted'), 5000, 'delivery.exhausted');
+      assert.equal(exhausted.data.delivery.id, d.id);
+      assert.equal(exhausted.data.delivery.last_status_code, 410);
+      assert.equal((await c.post(`/v1/webhooks/${wh.id}/enable`)).status, 200);
       await sleep(300);
-      assert.equal(gone.requests.length, 1, 'no retries while the endpoint is failed');
-      const [d] = await deliveries(c, wh.id);
-      assert.equal(d.status, 'pending');
+      assert.equal(gone.requests.length, 1, 'not sent again when the endpoint is enabled');
     });
 
     it('honours retry-after on 429 beyond the scheduled delay', async () => {
