@@ -3,6 +3,7 @@
  * an optional payload filter (`{"data.conversation.department": {"$in": ["sales"]}}`) on the envelope.
  */
 import { pointerEscape } from './json-pointer.ts';
+import { unknownEventTypeMessage } from './event-names.ts';
 
 export interface ParamError {
   param: string;
@@ -42,9 +43,9 @@ export function validateEventPatterns(patterns: unknown, catalog: string[]): Par
     if (p === '*' || catalog.includes(p)) continue;
     if (p.endsWith('.*') && p.length > 2) {
       if (catalog.some((t) => matchesEventType([p], t))) continue;
-      return { param, message: `The pattern "${p}" matches no event type.` };
+      return { param, message: `The pattern "${p}" matches no event type; patterns are a catalog prefix and ".*" ("message.*"), see GET /v1/event-types.` };
     }
-    return { param, message: `Unknown event type "${p}".` };
+    return { param, message: unknownEventTypeMessage(p, catalog) };
   }
   return null;
 }

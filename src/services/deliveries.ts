@@ -3,7 +3,8 @@ import { inTransaction } from './context.ts';
 import { SwitchboardError, invalid, notFound } from '../domain/errors.ts';
 import { decodeCursor, pageOf } from '../domain/cursor.ts';
 import { catalogEntry, exampleEvent } from '../domain/event-catalog.ts';
-import { eventTypeInfo } from '../domain/event-types.ts';
+import { EVENT_TYPE_NAMES, eventTypeInfo } from '../domain/event-types.ts';
+import { unknownEventTypeMessage } from '../domain/event-names.ts';
 import type { EventT } from '../domain/schemas.ts';
 import { matches } from '../store/fan-out.ts';
 import { notifyWorkers, unparkEndpoint } from '../store/queue.ts';
@@ -130,7 +131,7 @@ export function createDeliveryService(ctx: ServiceContext) {
      * of other endpoints never picks it up.
      */
     async test(caller: Caller, webhookId: string, type: string): Promise<store.DeliveryT> {
-      if (!catalogEntry(type)) throw invalid('/type', `Unknown event type "${type}".`);
+      if (!catalogEntry(type)) throw invalid('/type', unknownEventTypeMessage(type, EVENT_TYPE_NAMES));
       const deliveryId = ctx.newId('dlv');
       await inTransaction(ctx, caller.companyId, async (work) => {
         const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);

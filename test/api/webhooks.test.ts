@@ -95,6 +95,12 @@ for (const store of STORES) {
     it('refuses unknown event names and patterns with their index', async () => {
       assertInvalid(await create(api, { events: ['message.received', 'message.recieved'] }), '/events/1');
       assertInvalid(await create(api, { events: ['nothing.*'] }), '/events/0');
+      // A product docs name gets the Switchboard name and where the catalog is.
+      const foreign = await create(api, { events: ['call.end'] });
+      assertInvalid(foreign, '/events/0');
+      assert.match(foreign.body.error.message, /Did you mean "call\.ended"\?.*GET \/v1\/event-types/);
+      const typo = await create(api, { events: ['message.recieved'] });
+      assert.match(typo.body.error.message, /Did you mean "message\.received"/);
       assertInvalid(await create(api, { events: [] }), '/events');
       assertInvalid(await api.post('/v1/webhooks', { url: URL_OK }), '/events');
       assert.equal((await create(api, { events: ['*'] })).status, 201);
