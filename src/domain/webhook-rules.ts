@@ -76,6 +76,8 @@ export function validateUrl(url: string, allowHttp: boolean): ParamError | null 
   if (url.length > MAX_URL_LENGTH) return { param, message: `url may be at most ${MAX_URL_LENGTH} characters.` };
   // The URL parser silently drops tabs and newlines, so look before parsing.
   if (/[\x00-\x20\x7f]/.test(url)) return { param, message: 'url must not contain spaces or control characters.' };
+  // Pasting a list of URLs is a common mistake; the URL parser would take it as one odd path.
+  if (/,https?:\/\//i.test(url)) return { param, message: 'url holds more than one URL: one endpoint per URL (create one endpoint for each).' };
   let u: URL;
   try {
     u = new URL(url);
@@ -83,7 +85,12 @@ export function validateUrl(url: string, allowHttp: boolean): ParamError | null 
     return { param, message: 'url must be an absolute URL.' };
   }
   if (u.protocol !== 'https:' && !(allowHttp && u.protocol === 'http:')) {
-    return { param, message: allowHttp ? 'url must use https:// or http://.' : 'url must use https://.' };
+    return {
+      param,
+      message: allowHttp
+        ? 'url must use https:// or http://.'
+        : 'url must use https://. For local development, run the server with --dev (or SWITCHBOARD_ALLOW_HTTP=true) to accept http:// URLs.',
+    };
   }
   if (u.hostname === '') return { param, message: 'url must name a host.' };
   if (u.username !== '' || u.password !== '') return { param, message: 'url must not carry credentials; use auth instead.' };

@@ -82,7 +82,13 @@ for (const store of STORES) {
     });
 
     it('refuses invalid URLs with param /url', async () => {
-      assertInvalid(await create(api, { url: 'http://hooks.example.com/in' }), '/url');
+      const plain = await create(api, { url: 'http://hooks.example.com/in' });
+      assertInvalid(plain, '/url');
+      assert.match(plain.body.error.message, /--dev.*SWITCHBOARD_ALLOW_HTTP=true/, 'says which setting allows http:// for local development');
+      const two = await create(api, { url: 'https://a.example.com/in,https://b.example.com/in' });
+      assertInvalid(two, '/url');
+      assert.match(two.body.error.message, /one endpoint per URL/);
+      assert.equal((await create(api, { url: 'https://a.example.com/in?x=1,2' })).status, 201, 'a comma alone is fine');
       assertInvalid(await create(api, { url: 'hooks.example.com/in' }), '/url');
       assertInvalid(await create(api, { url: 'ftp://hooks.example.com/in' }), '/url');
       assertInvalid(await create(api, { url: 'https://user:pass@hooks.example.com/in' }), '/url');
