@@ -18,6 +18,15 @@ describe('OpenAPI document', () => {
     for (const path of ['/v1/users', '/v1/users/{id}', '/v1/conversations', '/v1/messages', '/v1/events', '/v1/event-types', '/v1/keys', '/v1/tags']) {
       assert.ok(doc.paths[path], `missing ${path}`);
     }
+    // The probes are part of the contract too, open (no key) and described.
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const op = doc.paths[path]?.get;
+      assert.ok(op, `missing ${path}`);
+      assert.deepEqual(op.security, [], `${path} needs no API key`);
+      assert.ok(op.operationId && op.description, `${path} has an operationId and a description`);
+    }
+    assert.ok(doc.paths['/readyz'].get.responses['503']);
+    assert.ok(doc.paths['/metrics'].get.responses['200'].content['text/plain']);
     const create = doc.paths['/v1/conversations'].post;
     assert.ok(create.requestBody.content['application/json'].schema.properties.channel);
     assert.ok(create.responses['201']);

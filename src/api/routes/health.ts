@@ -1,26 +1,75 @@
 import { sql } from 'kysely';
+import { Type } from 'typebox';
+import { ErrorBody } from '../../domain/schemas.ts';
 import type { App } from '../types.ts';
 import type { Database } from '../../store/database.ts';
 import type { Metrics } from '../../metrics.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
 import { safeEqual } from '../../domain/api-keys.ts';
 
+const Status = Type.Object({ status: Type.Literal('ok') });
+const tags = ['health'];
+// Probes need no key: load balancers and orchestrators call them.
+const open = { security: [] };
+
 export function healthRoutes(app: App, database: Database, metrics: Metrics, metricsToken: string | null) {
-  const hidden = { hide: true };
-  app.get('/healthz', { schema: { ...hidden } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { ...hidden } }, async (_req, reply) => {
-    try {
-      await sql`SELECT 1`.execute(database.db);
-      return { status: 'ok' };
-    } catch {
-      return reply.code(503).send(new SwitchboardError('unavailable').toBody());
-    }
-  });
-  app.get('/metrics', { schema: { ...hidden } }, async (req, reply) => {
-    if (metricsToken) {
-      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      if (!m || !safeEqual(m[1], metricsToken)) throw new SwitchboardError('invalid_api_key', 'GET /metrics needs the metrics token.');
-    }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        ...open,
+        tags,
+        operationId: 'getHealth',
+        summary: 'Liveness: the process is up',
+        description: 'Answers 200 while the process runs, whatever the store does. Needs no key.',
+        response: { 200: Status },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        ...open,
+        tags,
+        operationId: 'getReadiness',
+        summary: 'Readiness: the store answers',
+        description: 'Answers 200 when a query on the store succeeds, 503 (`unavailable`) otherwise. Needs no key.',
+        response: { 200: Status, 503: ErrorBody },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await sql`SELECT 1`.execute(database.db);
+        return { status: 'ok' as const };
+      } catch {
+        return reply.code(503).send(new SwitchboardError('unavailable').toBody() as never);
+      }
+    },
+  );
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        ...open,
+        tags,
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        description:
+          'Prometheus text exposition format. Needs `Authorization: Bearer <token>` when the server sets `SWITCHBOARD_METRICS_TOKEN`, and no API key.',
+        response: {
+          200: { description: 'Prometheus text format', content: { 'text/plain': { schema: Type.String() } } },
+          401: ErrorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (metricsToken) {
+        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+        if (!m || !safeEqual(m[1], metricsToken)) throw new SwitchboardError('invalid_api_key', 'GET /metrics needs the metrics token.');
+      }
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
 }
