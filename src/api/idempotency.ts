@@ -19,9 +19,12 @@ declare module 'fastify' {
      * request gets a 409 `idempotent_secret`. The function says, from the answer and the request,
      * what the first request did and how to get on without the secret; it must not echo the secret.
      */
-    secretAnswer?: (answer: any, request: FastifyRequest) => string;
+    secretAnswer?: SecretAnswer;
   }
 }
+
+/** Says what a secret-bearing answer created, without the secret (see `secretAnswer`). */
+export type SecretAnswer = (answer: any, request: FastifyRequest) => string;
 
 const SECRET_ANSWER_DOC =
   'The answer carries a secret that is shown once and never stored: a repeat with the same Idempotency-Key ' +
@@ -95,11 +98,12 @@ export function createIdempotencyHooks(db: Kysely<Tables>) {
   return { preHandler, onSend };
 }
 
-function noteOf(secretAnswer: NonNullable<FastifyRequest['routeOptions']['config']['secretAnswer']>, body: string, request: FastifyRequest): string {
+function noteOf(secretAnswer: SecretAnswer, body: string, request: FastifyRequest): string {
   try {
     return secretAnswer(JSON.parse(body), request);
   } catch {
-    return 'Send the request with a new Idempotency-Key to run it again.';
+    // Never the body itself: it holds the secret.
+    return 'To run the request again, send it with a new Idempotency-Key.';
   }
 }
 
@@ -109,9 +113,9 @@ export interface IdempotencyPurge extends EventEmitter<{ purge: [{ deleted: numb
 }
 
 /**
- * Deletes expired idempotency records at start and every `intervalMs` (claims skip expired rows, but without
- * this they would pile up forever). Emits `purge` after each run. The timer is unref'd so it
- * never keeps the process alive; `stop` ends it on shutdown.
+ * Deletes expired idempotency records at start and every `intervalMs` (claims skip expired rows,
+ * but without this they would pile up forever). Emits `purge` after each run. The timer is unref'd
+ * so it never keeps the process alive; `stop` ends it on shutdown.
  */
 export function startIdempotencyPurge(db: Kysely<Tables>, intervalMs: number, logger: Logger): IdempotencyPurge {
   const emitter = new EventEmitter<{ purge: [{ deleted: number }] }>() as IdempotencyPurge;
