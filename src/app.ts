@@ -66,8 +66,8 @@ export async function buildApp(platform: Platform): Promise<App> {
           'Any POST may carry Idempotency-Key (1 to 255 characters): a repeat by the same API key with the same body within 24 h replays the first answer ' +
           '(header idempotent-replayed: true) with no second effect, after the key is authenticated and its role checked again; another body is a 409 ' +
           'idempotency_key_reused. Records belong to the API key that made the request: another key, even of the same company, never sees them. ' +
-          'Answers that carry a secret (POST /v1/keys, POST /v1/companies, POST /v1/webhooks/{id}/secret/rotate) are never stored: a repeat changes nothing ' +
-          'and answers 409 idempotent_secret, naming what the first request created.',
+          'Answers that carry a secret (a new API key, a rotated signing secret; each such operation says so in its description) are never stored, ' +
+          'not even encrypted: a repeat changes nothing and answers 409 idempotent_secret, naming what the first request created.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],

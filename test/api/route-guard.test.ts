@@ -39,6 +39,8 @@ describe('route guard', () => {
       assert.ok(refused.headers.get('ratelimit-limit'), `${path}: the guard took no rate-limit token`);
       assert.equal((await t.api.get(path)).status, 200, path);
     }
+    // HEAD rides on the GET route, and so on its guard.
+    assert.equal((await fetch(t.url + '/%761/keys', { method: 'HEAD' })).status, 401);
     // A route whose handler never asks for the caller: only the guard stands in the way.
     assertError(await anonymous(t.url, '/%761/event-types'), 401, 'missing_api_key');
     assertError(await agent.get('/%761/event-types'), 403, 'forbidden');
