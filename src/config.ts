@@ -41,6 +41,8 @@ export interface Config {
   caFile: string | null;
   /** pino log level. */
   logLevel: string;
+  /** Seconds between purges of expired idempotency records (API processes). */
+  idempotencyPurgeSeconds: number;
 }
 
 export interface Flags {
@@ -103,6 +105,7 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     leaseSeconds: int(pick(undefined, 'SWITCHBOARD_LEASE_SECONDS') ?? '60', 'SWITCHBOARD_LEASE_SECONDS', 5, 3600),
     caFile: pick(undefined, 'SWITCHBOARD_CA_FILE') ?? null,
     logLevel: pick(undefined, 'SWITCHBOARD_LOG_LEVEL') ?? 'info',
+    idempotencyPurgeSeconds: int(pick(undefined, 'SWITCHBOARD_IDEMPOTENCY_PURGE_SECONDS') ?? '3600', 'SWITCHBOARD_IDEMPOTENCY_PURGE_SECONDS', 1, 86_400),
   };
 }
 

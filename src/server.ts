@@ -4,11 +4,14 @@ import { createPlatform, type Platform } from './platform.ts';
 import { buildApp } from './app.ts';
 import { bootstrap } from './services/bootstrap.ts';
 import type { App } from './api/types.ts';
+import { startIdempotencyPurge, type IdempotencyPurge } from './api/idempotency.ts';
 
 export interface RunningServer {
   platform: Platform;
   app: App | null;
   url: string | null;
+  /** The periodic purge of expired idempotency records (API processes only). */
+  idempotencyPurge: IdempotencyPurge | null;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
 
   let app: App | null = null;
   let url: string | null = null;
+  let idempotencyPurge: IdempotencyPurge | null = null;
   if (config.role !== 'worker') {
     app = await buildApp(platform);
     await app.listen({ host: config.host, port: config.port });
@@ -44,6 +48,7 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     url = `http://${host}:${port}`;
+    idempotencyPurge = startIdempotencyPurge(platform.database.db, config.idempotencyPurgeSeconds * 1000, platform.logger);
     print(`switchboard listening on ${url}`);
   } else {
     print(`switchboard worker started (${platform.database.dialect})`);
@@ -54,9 +59,11 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     platform,
     app,
     url,
+    idempotencyPurge,
     stop() {
       stopping ??= (async () => {
         if (app) await app.close();
+        await idempotencyPurge?.stop();
         for (const r of runners) await r.stop();
         await platform.close();
       })();

@@ -1,23 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchboardError } from '../domain/errors.ts';
 import { safeEqual } from '../domain/api-keys.ts';
+import { MANAGERS } from '../domain/roles.ts';
 import type { Caller } from '../services/context.ts';
 import type { KeyService } from '../services/keys.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The key behind the request, set once it is authenticated and its role allowed on the route. */
     caller: Caller | null;
+    /** True once the server admin token was checked (admin-token routes). */
+    serverAdmin: boolean;
   }
   interface FastifyContextConfig {
     /** Roles allowed on the route; every role when absent. `admin-token` marks server-admin routes. */
     roles?: readonly Caller['role'][];
+    /** How the route authenticates; by default `key` for every route registered under /v1, else `none`. */
     auth?: 'key' | 'admin-token' | 'none';
   }
 }
 
-/** Owners and admins only: webhooks, agents, keys, events. */
-export const MANAGERS = ['owner', 'admin'] as const;
+export { MANAGERS };
 
 function bearer(request: FastifyRequest): string | null {
   const h = request.headers.authorization;
@@ -28,22 +32,36 @@ function bearer(request: FastifyRequest): string | null {
 }
 
 /**
- * The onRequest guard of every /v1 route: resolves the key to a caller, checks the route's roles,
- * takes a rate-limit token and sets the ratelimit-* headers.
+ * How a request authenticates, decided on the route it matched (its registered path and config),
+ * never on the raw URL: find-my-way decodes `/%761/keys` to the `/v1/keys` route, so a prefix test
+ * on the URL would let that spelling skip the guard. Unmatched requests have no route and go to
+ * the 404 handler.
+ */
+export function authModeOf(request: FastifyRequest): 'key' | 'admin-token' | 'none' {
+  const declared = request.routeOptions.config?.auth;
+  if (declared) return declared;
+  const route = request.routeOptions.url;
+  return route !== undefined && (route === '/v1' || route.startsWith('/v1/')) ? 'key' : 'none';
+}
+
+/**
+ * The onRequest guard of every /v1 route: resolves the key to a caller, takes a rate-limit token
+ * (setting the ratelimit-* headers) and checks the route's roles. It runs first in the lifecycle,
+ * before the idempotency preHandler, so a replay is only ever answered to a key that is still valid
+ * and still allowed on the route.
  */
 export function createAuthHook(keys: KeyService, limiter: RateLimiter | null, adminToken: string | null) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const config = request.routeOptions.config;
-    const mode = config?.auth ?? (request.url.startsWith('/v1/') ? 'key' : 'none');
+    const mode = authModeOf(request);
     if (mode === 'none') return;
     const token = bearer(request);
     if (mode === 'admin-token') {
       if (!adminToken || !token || !safeEqual(token, adminToken)) throw new SwitchboardError('invalid_admin_token');
+      request.serverAdmin = true;
       return;
     }
     if (!token) throw new SwitchboardError('missing_api_key');
     const caller = await keys.authenticate(token);
-    request.caller = caller;
     if (limiter) {
       const d = await limiter.take(caller.keyId);
       reply.header('ratelimit-limit', d.limit).header('ratelimit-remaining', d.remaining).header('ratelimit-reset', d.reset);
@@ -52,7 +70,9 @@ export function createAuthHook(keys: KeyService, limiter: RateLimiter | null, ad
         throw new SwitchboardError('rate_limited');
       }
     }
-    if (config?.roles && !config.roles.includes(caller.role)) throw new SwitchboardError('forbidden');
+    const roles = request.routeOptions.config?.roles;
+    if (roles && !roles.includes(caller.role)) throw new SwitchboardError('forbidden');
+    request.caller = caller;
   };
 }
 

@@ -1,25 +1,67 @@
 import crypto from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EventEmitter } from 'node:events';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Tables } from '../store/tables.ts';
-import { SwitchboardError, invalid } from '../domain/errors.ts';
-import { claimKey, completeKey, releaseKey } from '../store/idempotency.ts';
+import { SwitchboardError, errorMessage, invalid } from '../domain/errors.ts';
+import { claimKey, completeKey, purgeExpiredKeys, releaseKey, withholdKey, type IdempotencyScope } from '../store/idempotency.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: string;
-    idempotencyKey?: { companyId: string; key: string; replayed: boolean };
+    idempotencyKey?: { scope: IdempotencyScope; key: string; replayed: boolean };
   }
+  interface FastifyContextConfig {
+    /**
+     * Declares that the route's success answer carries a secret shown once (an API key's
+     * plaintext, a signing secret). Such an answer is never stored for replay: a repeat of the
+     * request gets a 409 `idempotent_secret`. The function says, from the answer and the request,
+     * what the first request did and how to get on without the secret; it must not echo the secret.
+     */
+    secretAnswer?: SecretAnswer;
+  }
+}
+
+/** Says what a secret-bearing answer created, without the secret (see `secretAnswer`). */
+export type SecretAnswer = (answer: any, request: FastifyRequest) => string;
+
+const SECRET_ANSWER_DOC =
+  'The answer carries a secret that is shown once and never stored: a repeat with the same Idempotency-Key ' +
+  'changes nothing and answers 409 `idempotent_secret`, whose message names what the first request created.';
+
+/**
+ * An onRoute hook: the OpenAPI description of every route that declares `secretAnswer` says so,
+ * from the declaration itself.
+ */
+export function documentSecretAnswer(route: RouteOptions): void {
+  if (!route.config?.secretAnswer || !route.schema || route.method !== 'POST') return;
+  const schema = route.schema as { description?: string };
+  schema.description = schema.description ? `${schema.description} ${SECRET_ANSWER_DOC}` : SECRET_ANSWER_DOC;
+}
+
+/** Whose Idempotency-Keys these are: the authenticated API key, or the server admin token. */
+function scopeOf(request: FastifyRequest): IdempotencyScope | null {
+  if (request.caller) return { keyId: request.caller.keyId, companyId: request.caller.companyId };
+  if (request.serverAdmin) return { keyId: 'admin-token', companyId: '' };
+  return null;
 }
 
 /**
  * Idempotency-Key for every POST: the first request with a key runs and its answer is kept for
  * 24 h; a repeat with the same body gets that answer again (and changes nothing); a repeat with
  * another body is a 409. Answers of 5xx are not kept, so a failed request may be retried.
+ *
+ * Records belong to the API key that made the request: another key (even of the same company)
+ * never sees them. This runs as a preHandler, after the onRequest guard has authenticated the key
+ * and checked its role on the route, so a revoked key or a role the route refuses never gets a
+ * replay. Success answers of routes that declare `secretAnswer` are not kept at all.
  */
 export function createIdempotencyHooks(db: Kysely<Tables>) {
   async function preHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.method !== 'POST' || !request.caller) return;
+    if (request.method !== 'POST') return;
+    const scope = scopeOf(request);
+    if (!scope) return;
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] : header;
@@ -28,25 +70,78 @@ export function createIdempotencyHooks(db: Kysely<Tables>) {
       .createHash('sha256')
       .update(request.method + ' ' + request.url + '\n' + (request.rawBody ?? ''))
       .digest('hex');
-    const companyId = request.caller.companyId;
-    const claim = await claimKey(db, companyId, key, hash, Date.now());
+    const claim = await claimKey(db, scope, key, hash, Date.now());
     if (claim.state === 'mismatch') throw new SwitchboardError('idempotency_key_reused');
     if (claim.state === 'in_progress') throw new SwitchboardError('idempotency_key_in_use');
+    if (claim.state === 'withheld') {
+      throw new SwitchboardError('idempotent_secret', `${errorMessage('idempotent_secret')} ${claim.note}`.trim());
+    }
     if (claim.state === 'replay') {
-      request.idempotencyKey = { companyId, key, replayed: true };
+      request.idempotencyKey = { scope, key, replayed: true };
       return reply.code(claim.statusCode).header('idempotent-replayed', 'true').type('application/json').send(claim.body);
     }
-    request.idempotencyKey = { companyId, key, replayed: false };
+    request.idempotencyKey = { scope, key, replayed: false };
   }
 
   async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const idem = request.idempotencyKey;
     if (!idem || idem.replayed) return payload;
     idem.replayed = true; // record once, even if onSend runs again after an error
-    if (reply.statusCode >= 500) await releaseKey(db, idem.companyId, idem.key);
-    else await completeKey(db, idem.companyId, idem.key, reply.statusCode, typeof payload === 'string' ? payload : '');
+    const body = typeof payload === 'string' ? payload : '';
+    const secretAnswer = request.routeOptions.config?.secretAnswer;
+    if (reply.statusCode >= 500) await releaseKey(db, idem.scope, idem.key);
+    else if (secretAnswer && reply.statusCode < 300) await withholdKey(db, idem.scope, idem.key, reply.statusCode, noteOf(secretAnswer, body, request));
+    else await completeKey(db, idem.scope, idem.key, reply.statusCode, body);
     return payload;
   }
 
   return { preHandler, onSend };
+}
+
+function noteOf(secretAnswer: SecretAnswer, body: string, request: FastifyRequest): string {
+  try {
+    return secretAnswer(JSON.parse(body), request);
+  } catch {
+    // Never the body itself: it holds the secret.
+    return 'To run the request again, send it with a new Idempotency-Key.';
+  }
+}
+
+export interface IdempotencyPurge extends EventEmitter<{ purge: [{ deleted: number }] }> {
+  /** Stops the timer and waits for a purge in flight, so the store can close after it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes expired idempotency records at start and every `intervalMs` (claims skip expired rows,
+ * but without this they would pile up forever). Emits `purge` after each run. The timer is unref'd
+ * so it never keeps the process alive; `stop` ends it on shutdown.
+ */
+export function startIdempotencyPurge(db: Kysely<Tables>, intervalMs: number, logger: Logger): IdempotencyPurge {
+  const emitter = new EventEmitter<{ purge: [{ deleted: number }] }>() as IdempotencyPurge;
+  let inFlight: Promise<void> | null = null;
+  const run = async () => {
+    try {
+      const deleted = await purgeExpiredKeys(db, Date.now());
+      if (deleted > 0) logger.debug({ deleted }, 'purged expired idempotency records');
+      emitter.emit('purge', { deleted });
+    } catch (err) {
+      logger.warn({ err }, 'idempotency purge failed; retrying at the next interval');
+    }
+  };
+  const tick = () => {
+    // A slow purge is never stacked on itself.
+    inFlight ??= run().finally(() => {
+      inFlight = null;
+    });
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  // Once at start too: a process restarted more often than the interval would never purge.
+  tick();
+  emitter.stop = async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+  return emitter;
 }

@@ -28,6 +28,17 @@ const REGISTRY = {
   conflict: { status: 409, type: 'conflict', message: 'The request conflicts with the current state.' },
   idempotency_key_reused: { status: 409, type: 'conflict', message: 'This Idempotency-Key was used with a different request body.' },
   idempotency_key_in_use: { status: 409, type: 'conflict', message: 'A request with this Idempotency-Key is still in progress.' },
+  idempotent_secret: {
+    status: 409,
+    type: 'conflict',
+    message:
+      'The first request with this Idempotency-Key succeeded, but its answer carried a secret, which is shown once and never stored for replay.',
+  },
+  last_owner_key: {
+    status: 409,
+    type: 'conflict',
+    message: "This is the company's last owner key; create another owner key before revoking it, or nobody could manage the company.",
+  },
   validation_failed: { status: 422, type: 'validation', message: 'A field is invalid.' },
   unsafe_header_value: { status: 422, type: 'validation', message: 'A rendered header value contains CR or LF.' },
   limit_reached: { status: 422, type: 'validation', message: 'A limit was reached.' },
@@ -66,6 +77,14 @@ export class SwitchboardError extends Error {
     return { error: body };
   }
 }
+
+/** The registry's message of a code, for a message that adds detail to it. */
+export function errorMessage(code: ErrorCode): string {
+  return REGISTRY[code].message;
+}
+
+/** Every code of the registry (the docs list each one). */
+export const ERROR_CODES = Object.keys(REGISTRY) as ErrorCode[];
 
 /** Shorthand for the most common failure: a missing resource (or one of another company). */
 export function notFound(kind: string, id: string): SwitchboardError {

@@ -2,11 +2,11 @@ import type { ServiceContext, Caller } from './context.ts';
 import type { ApiKeyT, RoleT, CompanyT } from '../domain/schemas.ts';
 import { generateApiKey, hashApiKey, keyPrefix } from '../domain/api-keys.ts';
 import { SwitchboardError, notFound } from '../domain/errors.ts';
+import { keyActionRefusal } from '../domain/roles.ts';
 import { decodeCursor, pageOf } from '../domain/cursor.ts';
 import * as store from '../store/api-keys.ts';
 import { insertCompany } from '../store/companies.ts';
 
-const ROLE_RANK: Record<RoleT, number> = { agent: 0, admin: 1, owner: 2 };
 // last_used_at is informative; writing it on every request would double the write load.
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -53,14 +53,26 @@ export function createKeyService(ctx: ServiceContext) {
 
     async create(caller: Caller, input: { name?: string; role?: RoleT }) {
       const role = input.role ?? 'agent';
-      if (ROLE_RANK[role] > ROLE_RANK[caller.role]) {
-        throw new SwitchboardError('forbidden', `A ${caller.role} key cannot create a ${role} key.`);
-      }
+      const refusal = keyActionRefusal(caller.role, 'create', role);
+      if (refusal) throw new SwitchboardError('forbidden', refusal);
       return createKey(caller.companyId, input.name ?? '', role);
     },
 
+    /** Revokes a key: never one that outranks the caller, never the company's last owner key. */
     async remove(caller: Caller, id: string): Promise<void> {
-      if (!(await store.deleteApiKey(db, caller.companyId, id))) throw notFound('key', id);
+      await ctx.database.transaction(async (trx) => {
+        const row = await store.findApiKey(trx, caller.companyId, id);
+        if (!row) throw notFound('key', id);
+        const refusal = keyActionRefusal(caller.role, 'revoke', row.role as RoleT);
+        if (refusal) throw new SwitchboardError('forbidden', refusal);
+        if (row.role === 'owner') {
+          const owners = await store.lockOwnerKeys(trx, caller.companyId, ctx.database.dialect);
+          // Revoked meanwhile by a request that held the lock first.
+          if (!owners.includes(id)) throw notFound('key', id);
+          if (owners.length === 1) throw new SwitchboardError('last_owner_key');
+        }
+        await store.deleteApiKey(trx, caller.companyId, id);
+      });
       touched.delete(id);
     },
 

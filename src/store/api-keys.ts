@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Tables } from './tables.ts';
+import type { DialectName } from './database.ts';
 import type { ApiKeyT, RoleT } from '../domain/schemas.ts';
 
 type Row = Selectable<Tables['api_keys']>;
@@ -27,6 +28,27 @@ export async function listApiKeys(db: Kysely<Tables>, companyId: string, limit: 
   let q = db.selectFrom('api_keys').selectAll().where('company_id', '=', companyId);
   if (before) q = q.where('id', '<', before);
   return q.orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function findApiKey(db: Kysely<Tables>, companyId: string, id: string): Promise<Row | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('company_id', '=', companyId).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * The ids of the company's owner keys. Inside a transaction on PostgreSQL they are locked, in id
+ * order, so two requests revoking two different owner keys at once cannot both see "another owner
+ * remains" and leave none (SQLite runs one transaction at a time, so it needs no lock).
+ */
+export async function lockOwnerKeys(trx: Kysely<Tables>, companyId: string, dialect: DialectName): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('api_keys')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('role', '=', 'owner')
+    .orderBy('id')
+    .$if(dialect === 'postgres', (q) => q.forUpdate())
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 export async function deleteApiKey(db: Kysely<Tables>, companyId: string, id: string): Promise<boolean> {

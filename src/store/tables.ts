@@ -142,6 +142,8 @@ export interface Tables {
     created_at: string;
   };
   idempotency_keys: {
+    /** The API key that made the request (`admin-token` for the server admin token). */
+    key_id: string;
     company_id: string;
     idem_key: string;
     request_hash: string;

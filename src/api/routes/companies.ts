@@ -8,7 +8,12 @@ export function companyRoutes(app: App, keys: KeyService) {
   app.post(
     '/v1/companies',
     {
-      config: { auth: 'admin-token' },
+      config: {
+        auth: 'admin-token',
+        secretAnswer: (answer: { company: { id: string }; key: { id: string; prefix: string } }) =>
+          `It created company ${answer.company.id} with owner key ${answer.key.id} (prefix ${answer.key.prefix}). ` +
+          `If that key was lost, make another owner key with "switchboard keys ${answer.company.id} --role owner".`,
+      },
       schema: {
         tags: ['companies'],
         summary: 'Create a company and its first owner key (server admin token only)',

@@ -9,13 +9,21 @@ export function keyRoutes(app: App, keys: KeyService) {
   const config = { roles: MANAGERS };
   app.get(
     '/v1/keys',
-    { config, schema: { tags: ['keys'], summary: 'List API keys', querystring: ListQuery, response: responses({ 200: ListOf(ApiKey) }) } },
+    {
+      config,
+      schema: { tags: ['keys'], summary: 'List API keys (id, name, role, prefix; never the secret)', querystring: ListQuery, response: responses({ 200: ListOf(ApiKey) }) },
+    },
     async (req) => keys.list(callerOf(req), req.query.limit ?? 20, req.query.cursor),
   );
   app.post(
     '/v1/keys',
     {
-      config,
+      config: {
+        ...config,
+        secretAnswer: (key: { id: string; prefix: string }) =>
+          `It created key ${key.id} (prefix ${key.prefix}). ` +
+          `If its plaintext was lost, revoke it (DELETE /v1/keys/${key.id}) and create another with a new Idempotency-Key.`,
+      },
       schema: {
         tags: ['keys'],
         summary: 'Create an API key (the plaintext key is in this answer only)',
@@ -27,7 +35,15 @@ export function keyRoutes(app: App, keys: KeyService) {
   );
   app.delete(
     '/v1/keys/:id',
-    { config, schema: { tags: ['keys'], summary: 'Revoke an API key', params: IdParams, response: responses({ 204: Type.Null() }) } },
+    {
+      config,
+      schema: {
+        tags: ['keys'],
+        summary: "Revoke an API key (403 for a key of a higher role than the caller's; 409 last_owner_key for the company's last owner key)",
+        params: IdParams,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
     async (req, reply) => {
       await keys.remove(callerOf(req), req.params.id);
       return reply.code(204).send(null);

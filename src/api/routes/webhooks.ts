@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../types.ts';
 import { responses } from '../types.ts';
 import { IdParams, ListOf, ListQuery } from '../../domain/schemas.ts';
@@ -60,16 +61,24 @@ export function webhookRoutes(app: App, webhooks: WebhookService, deliveries: De
       return reply.code(204).send(null);
     },
   );
+  // Signing secrets are never kept for an idempotent replay; the current one is always readable.
+  const secretAnswer = (_answer: unknown, req: FastifyRequest) =>
+    `Read the endpoint's current signing secret with GET /v1/webhooks/${(req.params as { id: string }).id}/secret.`;
   app.get(
     '/v1/webhooks/:id/secret',
-    { config, schema: { tags, summary: 'Get the signing secret', params: IdParams, response: responses({ 200: WebhookSecret }) } },
+    { config: { ...config, secretAnswer }, schema: { tags, summary: 'Get the signing secret', params: IdParams, response: responses({ 200: WebhookSecret }) } },
     async (req) => webhooks.secret(callerOf(req), req.params.id),
   );
   app.post(
     '/v1/webhooks/:id/secret/rotate',
     {
-      config,
-      schema: { tags, summary: 'Rotate the signing secret; the previous one keeps signing alongside for 24 h', params: IdParams, response: responses({ 200: WebhookSecret }) },
+      config: { ...config, secretAnswer },
+      schema: {
+        tags,
+        summary: 'Rotate the signing secret; the previous one keeps signing alongside for 24 h',
+        params: IdParams,
+        response: responses({ 200: WebhookSecret }),
+      },
     },
     async (req) => webhooks.rotateSecret(callerOf(req), req.params.id),
   );

@@ -101,4 +101,19 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX deliveries_parked ON deliveries (webhook_id) WHERE status = 'pending' AND next_attempt_at IS NULL`,
     ],
   },
+  {
+    id: '0003_idempotency_per_key',
+    statements: (t) => [
+      // Idempotency records belong to the API key that made the request, not to its company: a
+      // replay must never hand one key the answer another key got (an owner key's plaintext to an
+      // admin). Rows of 0001 carry no key, so they cannot be attributed and are dropped; they live
+      // 24 h at most, and only a retry that spans the upgrade runs a second time.
+      `DROP TABLE idempotency_keys`,
+      `CREATE TABLE idempotency_keys (
+        key_id TEXT NOT NULL, idem_key TEXT NOT NULL, company_id TEXT NOT NULL, request_hash TEXT NOT NULL,
+        state TEXT NOT NULL, status_code INTEGER, response_body TEXT, created_at TEXT NOT NULL,
+        expires_ms ${t.bigint} NOT NULL, PRIMARY KEY (key_id, idem_key))`,
+      `CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_ms)`,
+    ],
+  },
 ];
