@@ -6,7 +6,8 @@ import { describeError, pointerOf } from './ajv-errors.ts';
 import { pointerEscape } from './json-pointer.ts';
 import { jsonTooDeep } from './json-depth.ts';
 import { linearRegExp } from './linear-regexp.ts';
-import { isSystemVariable, urlOriginProblem } from './template.ts';
+import { isSystemVariable, templateOrigin, urlOriginProblem } from './template.ts';
+import { redactJson } from './masking.ts';
 import type { ParamError } from './event-filter.ts';
 
 /**
@@ -340,4 +341,36 @@ export function resolveTool(tool: ToolT): ResolvedTool {
       ...(tool.webhook.response_directive === undefined ? {} : { response_directive: tool.webhook.response_directive }),
     },
   };
+}
+
+/**
+ * An agent configuration as a conversation shows it (API answers, event payloads, the setup
+ * envelope): tools by name, description and URL origin only, because agent keys and every webhook
+ * endpoint see conversations while only owners and admins may read an agent's tools (their
+ * headers and bodies hold credentials and `$variables`). Other fields as they are, with
+ * credential-like names masked. Built here only; the full configuration stays stored to run tools.
+ */
+export function publicAgentConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const { tools, ...rest } = config ?? {};
+  const shown = redactJson(rest, []) as Record<string, unknown>;
+  if (tools === undefined) return shown;
+  const list = Array.isArray(tools) ? tools : [];
+  return {
+    ...shown,
+    tools: list
+      .filter((t): t is Record<string, unknown> => t !== null && typeof t === 'object')
+      .map((t) => {
+        const url = (t.webhook as { url?: unknown } | undefined)?.url;
+        return {
+          name: typeof t.name === 'string' ? t.name : '',
+          description: typeof t.description === 'string' ? t.description : '',
+          origin: typeof url === 'string' ? templateOrigin(url) : null,
+        };
+      }),
+  };
+}
+
+/** A conversation as API answers and event payloads show it (see publicAgentConfig). */
+export function publicConversation<T extends { agent_config: Record<string, unknown> }>(c: T): T {
+  return { ...c, agent_config: publicAgentConfig(c.agent_config) };
 }

@@ -190,6 +190,12 @@ export function urlOriginProblem(tpl: string): string | null {
   return null;
 }
 
+/** The origin (scheme://host[:port]) written in a tool URL template, or null when it has none that parses. */
+export function templateOrigin(tpl: string): string | null {
+  const origin = originOf(splitUrl(tpl).head);
+  return origin === undefined || origin === 'null' ? null : origin;
+}
+
 function originOf(url: string): string | undefined {
   try {
     return new URL(url).origin;

@@ -69,7 +69,8 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
   }
 
   async function prepare(caller: Caller, conversationId: string, input: ToolCallInput) {
-    const conversation = await conversations.get(caller, conversationId);
+    // The stored conversation: its agent_config holds the tools in full (answers show a public view).
+    const { conversation } = await conversations.getStored(caller, conversationId);
     const tool = await toolOf(caller, conversation, input.tool);
     const args = structuredClone(input.arguments);
     const problem = checkArguments(tool, args);

@@ -6,7 +6,7 @@ import type { OutboundResult } from '../delivery/http-client.ts';
 import { API_VERSION } from '../domain/event-types.ts';
 import { SETUP_EVENT } from '../domain/webhook-rules.ts';
 import { maskRequest } from '../domain/masking.ts';
-import { checkTools } from '../domain/agents.ts';
+import { checkTools, publicConversation } from '../domain/agents.ts';
 import { deepMerge } from '../domain/config-merge.ts';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../domain/json-depth.ts';
 import { SwitchboardError } from '../domain/errors.ts';
@@ -64,7 +64,8 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       api_version: API_VERSION,
       created_at: new Date().toISOString(),
       company_id: companyId,
-      data: { conversation: draft },
+      // The endpoint sees the conversation as every other webhook does: tools by name and origin only.
+      data: { conversation: publicConversation(draft) },
     };
     const body = JSON.stringify(envelope);
     const signed = buildSignedRequest(endpoint, { id: envelope.id, body });

@@ -218,7 +218,8 @@ describe('agents API', () => {
     const conv = await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', agent_id: a.body.id, context: {} });
     assert.equal(conv.status, 201, conv.text);
     assert.equal(conv.body.agent_id, a.body.id);
-    assert.deepEqual(conv.body.agent_config, a.body.config);
+    // Tools by name, description and URL origin only: agent keys read conversations, not agents.
+    assert.deepEqual(conv.body.agent_config, { prompt: 'p', tools: [{ name: 'order_status', description: 'Look up an order', origin: 'https://erp.example.com' }] });
     const missing = await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', agent_id: 'agt_nope' });
     assertError(missing, 404, 'resource_not_found', 'agent_id');
   });
