@@ -164,6 +164,11 @@ export interface ShownRequest {
   unknownVariables: string[];
 }
 
+/** A masked request, and the secret values it hid: redact them from anything logged beside it (the answer's body). */
+export interface MaskedRequest extends ShownRequest {
+  secrets: string[];
+}
+
 // A value this short sitting inside a masked header is more likely a coincidence than the secret.
 const MIN_LEAK_LENGTH = 6;
 
@@ -174,7 +179,7 @@ const MIN_LEAK_LENGTH = 6;
  * credentials), is replaced wherever else it appears: in the URL's path and query, in every header
  * and in the body.
  */
-export function maskRequest(r: ShownRequest, knownSecrets: Iterable<string> = []): ShownRequest {
+export function maskRequest(r: ShownRequest, knownSecrets: Iterable<string> = []): MaskedRequest {
   const known = ordered(knownSecrets);
   // First pass: what the names alone mask, to learn which values went into masked places.
   const found: string[] = [];
@@ -207,5 +212,6 @@ export function maskRequest(r: ShownRequest, knownSecrets: Iterable<string> = []
     body,
     variablesUsed,
     unknownVariables: [...r.unknownVariables],
+    secrets,
   };
 }

@@ -206,8 +206,9 @@ function originOf(url: string): string | undefined {
 
 function renderUrl(tpl: string, ctx: Ctx): string {
   // Split BEFORE substituting: the template, not the values, decides where path, query and fragment are.
-  const { head } = splitUrl(tpl);
-  let rest = tpl.slice(head.length);
+  const split = splitUrl(tpl);
+  const head = split.head;
+  let rest = split.rest;
   let fragment: string | undefined;
   let query: string | undefined;
   const hashAt = rest.indexOf('#');

@@ -4,7 +4,7 @@ import type { ConversationT } from '../domain/schemas.ts';
 import type { ResolvedTool } from '../domain/agents.ts';
 import { checkArguments } from '../domain/agents.ts';
 import type { RenderedRequest } from '../domain/template.ts';
-import { maskRequest, type ShownRequest } from '../domain/masking.ts';
+import { maskRequest, redactText, type ShownRequest } from '../domain/masking.ts';
 import { SwitchboardError, invalid } from '../domain/errors.ts';
 import { decodeCursor, pageOf } from '../domain/cursor.ts';
 import { mergeObject } from './users.ts';
@@ -128,7 +128,8 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
       const log = logEntry(conversation.id, tool, {
         request: loggedRequest(masked),
         status_code: outcome.status_code,
-        response_body: outcome.body === '' && outcome.status_code === null ? null : outcome.body,
+        // An API that echoes what it got must not put the token back into the log.
+        response_body: outcome.body === '' && outcome.status_code === null ? null : redactText(outcome.body, masked.secrets),
         variables: masked.variablesUsed,
         unknown_variables: masked.unknownVariables,
         duration_ms: outcome.duration_ms,

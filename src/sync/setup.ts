@@ -5,7 +5,7 @@ import type { ConversationT } from '../domain/schemas.ts';
 import type { OutboundResult } from '../delivery/http-client.ts';
 import { API_VERSION } from '../domain/event-types.ts';
 import { SETUP_EVENT } from '../domain/webhook-rules.ts';
-import { maskRequest } from '../domain/masking.ts';
+import { maskRequest, redactText } from '../domain/masking.ts';
 import { checkTools, publicConversation } from '../domain/agents.ts';
 import { deepMerge } from '../domain/config-merge.ts';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../domain/json-depth.ts';
@@ -91,7 +91,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       endpointCredentials(endpoint),
     );
     const request = { method: shown.method, url: shown.url, headers: Object.fromEntries(shown.headers.map((h) => [h.key, h.value])), body: JSON.parse(shown.body!) };
-    return { result, request };
+    return { result, request, secrets: shown.secrets };
   }
 
   return {
@@ -100,7 +100,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
     async setup(companyId, draft) {
       const endpoint = await loadSetupEndpoint(db, ctx.secrets, companyId);
       if (!endpoint || endpoint.status !== 'active') return null;
-      const { result, request } = await call(endpoint, companyId, draft);
+      const { result, request, secrets } = await call(endpoint, companyId, draft);
       const answer = await readSetupAnswer(result);
       const reason = 'reason' in answer ? answer.reason : null;
 
@@ -116,7 +116,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
         name: SETUP_EVENT,
         request,
         status_code: result.statusCode,
-        response_body: result.statusCode === null && result.body === '' ? null : result.body,
+        response_body: result.statusCode === null && result.body === '' ? null : redactText(result.body, secrets),
         variables: {},
         unknown_variables: [],
         duration_ms: result.durationMs,

@@ -115,7 +115,7 @@ describe('tool webhook security', () => {
     assert.equal(receiver.requests.length, before);
   });
 
-  it('gives client_data precedence over an argument of the same name, and system variables over both', async () => {
+  it('gives client_data precedence over a declared argument of the same name', async () => {
     const res = await call('order_status', { order_number: '42', customer_id: 'c-evil' });
     assert.equal(res.status, 200, res.text);
     const seen = receiver.requests.at(-1)!;
@@ -193,9 +193,10 @@ describe('tool webhook security', () => {
     assert.equal(log.request.headers['X-Auth-User'], MASK);
     assert.deepEqual(log.request.body, { note: `use ${MASK}`, raw: MASK, user: MASK });
     assert.equal(log.variables.erp_token, MASK);
-    // The echoed answer is the customer's own response body, kept as received; the rest never shows the token.
-    const { response_body: _, ...rest } = log;
-    assert.doesNotMatch(JSON.stringify(rest), new RegExp(`${ERP_TOKEN}|ada-lovelace-7`));
+    // The receiver echoes what it got: the logged answer is redacted too, the API answer is not.
+    assert.match(JSON.stringify(res.body.response), new RegExp(ERP_TOKEN));
+    assert.match(log.response_body, new RegExp(`/o/SO-2/${MASK}`));
+    assert.doesNotMatch(JSON.stringify(log), new RegExp(`${ERP_TOKEN}|ada-lovelace-7`));
   });
 
   it('shows tools in conversation.agent_config by name, description and URL origin only, to every key', async () => {
