@@ -234,5 +234,10 @@ describe('agents API', () => {
     const schema = JSON.stringify(doc.paths['/v1/agents'].post.requestBody);
     assert.match(schema, /WEBHOOK/);
     assert.match(schema, /response_directive/);
+    // conversation.agent_config documents the public view: tools by name, description and origin.
+    const agentConfig = doc.paths['/v1/conversations/{id}'].get.responses['200'].content['application/json'].schema.properties.agent_config;
+    const tool = agentConfig.properties.tools.items;
+    assert.deepEqual(Object.keys(tool.properties).sort(), ['description', 'name', 'origin']);
+    assert.equal(tool.additionalProperties, false);
   });
 });

@@ -245,6 +245,11 @@ describe('conversation.created deliveries and setup logs', () => {
         const tool = { name: 'x', type: 'WEBHOOK', webhook: { url: 'https://$erp_host/orders', method: 'GET' } };
         return { status: 200, body: JSON.stringify({ context: {}, override_config: { tools: [tool] } }) };
       }
+      if (a.path.startsWith('/big-params')) {
+        const parameters = { type: 'object', properties: { a: { type: 'string', description: 'x'.repeat(17 * 1024) } } };
+        const tool = { name: 'x', type: 'WEBHOOK', parameters, webhook: { url: 'https://erp.example.com/orders', method: 'GET' } };
+        return { status: 200, body: JSON.stringify({ context: {}, override_config: { tools: [tool] } }) };
+      }
       if (a.path.startsWith('/deep')) return { status: 200, body: `{"context": {}, "override_config": {"voice": ${'['.repeat(100)}${']'.repeat(100)}}}` };
       return { status: 200, body: JSON.stringify({ context: { tier: 'gold' }, override_config: { runtime: { api_key: 'rt-secret-key' } } }) };
     });
@@ -305,6 +310,16 @@ describe('conversation.created deliveries and setup logs', () => {
     assert.deepEqual(res.body.agent_config, {});
     const [log] = (await api.get(`/v1/conversations/${res.body.id}/logs`)).body.data;
     assert.match(log.error, /\/override_config\/tools\/0\/webhook\/url/);
+  });
+
+  it('bounds the parameters of override tools like an agent\'s', async () => {
+    const { companyId, api } = await t.newCompany('setup-big');
+    await addSetupEndpoint(t, companyId, { url: `${setupReceiver.url}/big-params` });
+    const res = await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound' });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.body.agent_config, {});
+    const [log] = (await api.get(`/v1/conversations/${res.body.id}/logs`)).body.data;
+    assert.match(log.error, /\/override_config\/tools\/0\/parameters: .*at most 16384 bytes/);
   });
 
   it('gives setup answers the request-body nesting limit', async () => {
