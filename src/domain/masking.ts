@@ -5,6 +5,8 @@
  * asks this module, so a name masked in one place is masked in all of them.
  */
 
+import { isSystemVariable } from './template.ts';
+
 /** What a secret looks like wherever it is shown. */
 export const MASK = '••••';
 
@@ -195,8 +197,11 @@ export function maskRequest(r: ShownRequest, knownSecrets: Iterable<string> = []
     }
   }
   const leaks = (text: string) => text.length > 0 && found.some((m) => m === text || (text.length >= MIN_LEAK_LENGTH && m.includes(text)));
-  const hidden = Object.entries(r.variablesUsed).filter(([k, v]) => isSecretName(k) || leaks(textOf(v)));
-  const secrets = ordered([...known, ...hidden.map(([, v]) => textOf(v)), ...found.filter((f) => f.length >= MIN_LEAK_LENGTH)]);
+  // The session's ids are no secrets (every answer shows them), even sent in a header named like one.
+  const hidden = Object.entries(r.variablesUsed).filter(([k, v]) => !isSystemVariable(k) && (isSecretName(k) || leaks(textOf(v))));
+  const ids = new Set(Object.entries(r.variablesUsed).filter(([k]) => isSystemVariable(k)).map(([, v]) => textOf(v)));
+  const fromPlaces = found.filter((f) => f.length >= MIN_LEAK_LENGTH && !ids.has(f));
+  const secrets = ordered([...known, ...hidden.map(([, v]) => textOf(v)), ...fromPlaces]);
   const hiddenNames = new Set(hidden.map(([k]) => k));
 
   let body = r.body;

@@ -97,3 +97,14 @@ test('maskRequest: known secrets (an endpoint credential) are redacted wherever 
   assert.equal(m.headers[0].value, MASK);
   assert.deepEqual(JSON.parse(m.body!), { data: { note: MASK, client_data: { erp_token: MASK, plain: 'x' } } });
 });
+
+test('maskRequest: the session ids stay readable even when a header named like a secret carries them', () => {
+  const r = renderRequest(
+    { url: 'https://api.test/c/$session.id?agent=$assistant.id', method: 'GET', headers: [{ key: 'X-Session-Id', value: '$session.id' }] },
+    vars(),
+  );
+  const m = maskRequest(r);
+  assert.equal(m.headers[0].value, MASK);
+  assert.equal(m.url, 'https://api.test/c/conv_1?agent=agt_1');
+  assert.deepEqual(m.variablesUsed, { 'session.id': 'conv_1', 'assistant.id': 'agt_1' });
+});
