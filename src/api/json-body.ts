@@ -1,9 +1,10 @@
 import sjson from 'secure-json-parse';
 import { SwitchboardError, invalid } from '../domain/errors.ts';
 import { pointerEscape } from '../domain/json-pointer.ts';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../domain/json-depth.ts';
 
-/** Deepest nesting a request body may have; real payloads stay far below it. */
-export const MAX_DEPTH = 64;
+/** Deepest nesting a request body may have: the one limit for JSON from outside (setup answers too). */
+export const MAX_DEPTH = MAX_JSON_DEPTH;
 
 /**
  * Parses a JSON request body. Beyond JSON.parse it refuses what would hurt later instead of at the
@@ -13,7 +14,7 @@ export const MAX_DEPTH = 64;
  */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return {};
-  if (tooDeep(text)) throw new SwitchboardError('invalid_request', `The JSON body is nested deeper than ${MAX_DEPTH} levels.`);
+  if (jsonTooDeep(text, MAX_DEPTH)) throw new SwitchboardError('invalid_request', `The JSON body is nested deeper than ${MAX_DEPTH} levels.`);
   let value: unknown;
   try {
     value = sjson.parse(text, null, { protoAction: 'error', constructorAction: 'error' });
@@ -35,23 +36,6 @@ export function decodeUtf8(body: Buffer): string {
   } catch {
     throw new SwitchboardError('invalid_request', 'The request body is not valid UTF-8.');
   }
-}
-
-/** Bracket depth outside strings, without parsing. */
-function tooDeep(text: string): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > MAX_DEPTH) return true;
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return false;
 }
 
 /** The JSON pointer of the first string (or key) holding a NUL, or null. */

@@ -1,5 +1,5 @@
 import { signatureHeader } from '../domain/signing.ts';
-import { looksSecret, MASK } from '../domain/webhook-rules.ts';
+import { isSecretHeader, MASK, redactText } from '../domain/masking.ts';
 import type { Endpoint } from '../store/webhooks.ts';
 import { USER_AGENT } from '../version.ts';
 
@@ -37,11 +37,22 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
   } else if (auth.type === 'api_key') {
     url = withQueryParam(url, auth.name, auth.value);
   }
+  const credentials = endpointCredentials(endpoint);
   for (const h of endpoint.headers) {
     headers[h.key] = h.value;
-    logged[h.key] = looksSecret(h.key) ? MASK : h.value;
+    logged[h.key] = isSecretHeader(h.key) ? MASK : redactText(h.value, credentials);
   }
   return { url, headers, loggedHeaders: logged };
+}
+
+/** The endpoint's credentials, which no log may show wherever they appear (the masking policy's known secrets). */
+export function endpointCredentials(endpoint: Pick<Endpoint, 'auth' | 'headers'>): string[] {
+  const auth = endpoint.auth;
+  const out: string[] = [];
+  if (auth.type === 'basic') out.push(auth.password);
+  if (auth.type === 'api_key') out.push(auth.value);
+  for (const h of endpoint.headers) if (isSecretHeader(h.key)) out.push(h.value);
+  return out;
 }
 
 /** Appends one query parameter, leaving the URL's own query exactly as written. */

@@ -1,17 +1,29 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Type, type Static } from 'typebox';
-import safeRegex from 'safe-regex2';
 import { JsonObject, Timestamp } from './schemas.ts';
 import { describeError, pointerOf } from './ajv-errors.ts';
 import { pointerEscape } from './json-pointer.ts';
+import { jsonTooDeep } from './json-depth.ts';
+import { linearRegExp } from './linear-regexp.ts';
+import { isSystemVariable, templateOrigin, urlOriginProblem } from './template.ts';
+import { redactJson } from './masking.ts';
 import type { ParamError } from './event-filter.ts';
 
 /**
  * Agents (assistants) and their tool webhooks: the schemas shared by the API, the OpenAPI
  * document and the tool runner, and the checks JSON Schema alone cannot express (unique tool
- * names, `parameters` that compile).
+ * names, `parameters` that compile, a URL whose origin no variable can change).
  */
+
+/** Largest `parameters` schema of one tool, as JSON text (compiling a schema costs time on the event loop, growing faster than its size). */
+export const MAX_PARAMETERS_BYTES = 16 * 1024;
+/** Largest sum of the `parameters` schemas of one tool list (an agent, or a setup answer's override_config.tools). */
+export const MAX_TOOLS_PARAMETERS_BYTES = 64 * 1024;
+/** Deepest nesting of a `parameters` schema (objects and arrays); real argument schemas stay far below it. */
+export const MAX_PARAMETERS_DEPTH = 16;
+/** What a declared argument may be called: a plain word, so `$name` reads it and it can never look like a system variable. */
+export const ARGUMENT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 const strict = { additionalProperties: false } as const;
 /** No CR, LF or NUL: a header template must not be able to split the request. */
@@ -130,7 +142,10 @@ const parameterCache = new Map<string, ValidateFunction>();
 
 function newParameterAjv(): Ajv {
   // useDefaults: a default in the schema fills a missing argument, as the model's runtime would.
-  return addFormats.default(new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: false, validateSchema: true }));
+  // code.regExp: `pattern` and `patternProperties` run on RE2 (linear time), never on RegExp.
+  return addFormats.default(
+    new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: false, validateSchema: true, code: { regExp: linearRegExp } }),
+  );
 }
 
 /** Compiles a tool's `parameters` schema (cached by its text); throws when it is not a valid schema. */
@@ -149,9 +164,32 @@ export function compileParameters(schema: Record<string, unknown>): ValidateFunc
   return fn;
 }
 
-/** Checks tool arguments against the tool's `parameters` (filling defaults in place); a problem under /arguments. */
+/** The argument names a tool declares: the keys of its `parameters.properties`. */
+export function declaredArguments(tool: ResolvedTool): string[] {
+  const props = tool.parameters.properties;
+  return props !== null && typeof props === 'object' && !Array.isArray(props) ? Object.keys(props) : [];
+}
+
+/**
+ * Checks tool arguments against the tool's `parameters` (filling defaults in place); a problem under
+ * /arguments. Only declared arguments become variables, so an undeclared one is refused by name
+ * rather than dropped: the model (or whoever steers it) cannot smuggle in a variable the tool's
+ * author never meant it to set.
+ */
 export function checkArguments(tool: ResolvedTool, args: Record<string, unknown>): ParamError | null {
-  const validate = compileParameters(tool.parameters);
+  const declared = declaredArguments(tool);
+  const extra = Object.keys(args).find((k) => !declared.includes(k));
+  if (extra !== undefined) {
+    const list = declared.length > 0 ? `its parameters declare ${declared.map((d) => `"${d}"`).join(', ')}` : 'it declares no arguments';
+    return { param: `/arguments/${pointerEscape(extra)}`, message: `The tool "${tool.name}" has no argument "${extra}" (${list}); remove it or declare it in the tool's parameters.` };
+  }
+  let validate: ValidateFunction;
+  try {
+    validate = compileParameters(tool.parameters);
+  } catch (err) {
+    // Stored before a rule existed (a pattern the linear-time engine refuses): fix the tool.
+    return { param: '/tool', message: `The tool "${tool.name}" has parameters that no longer compile (${(err as Error).message}); update the agent's tool.` };
+  }
   if (validate(args)) return null;
   const err = validate.errors![0]!;
   const param = pointerOf(err, '/arguments');
@@ -161,12 +199,16 @@ export function checkArguments(tool: ResolvedTool, args: Record<string, unknown>
 const toolListAjv = addFormats.default(new Ajv({ strict: false, allErrors: false, useDefaults: true, coerceTypes: false }));
 const validateToolList = toolListAjv.compile(Type.Array(Tool, { maxItems: 128 }) as object);
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Checks a list of tools (from an agent or from a setup answer's override_config), filling the
- * defaults in place: the Tool schema, names unique within the list, and `parameters` that compile
- * to an object schema. Returns the first problem, with its pointer under `base`.
+ * defaults in place: the Tool schema, names unique within the list, a URL origin without variables,
+ * argument names, bounded `parameters` that compile to an object schema. Returns the first problem,
+ * with its pointer under `base`. Compiling a schema is the costly step: it waits for the next turn
+ * of the event loop before each one, so other requests are answered in between.
  */
-export function checkTools(tools: unknown, base: string): ParamError | null {
+export async function checkTools(tools: unknown, base: string): Promise<ParamError | null> {
   if (!validateToolList(tools)) {
     const err = validateToolList.errors![0]!;
     const param = pointerOf(err, base);
@@ -174,45 +216,78 @@ export function checkTools(tools: unknown, base: string): ParamError | null {
   }
   const list = tools as ToolT[];
   const seen = new Set<string>();
+  let total = 0;
   for (const [i, tool] of list.entries()) {
-    if (seen.has(tool.name)) return { param: `${base}/${i}/name`, message: `A tool named "${tool.name}" is already in the list.` };
+    const at = `${base}/${i}`;
+    if (seen.has(tool.name)) return { param: `${at}/name`, message: `A tool named "${tool.name}" is already in the list.` };
     seen.add(tool.name);
-    const headerProblem = checkToolHeaders(tool.webhook.headers ?? [], `${base}/${i}/webhook/headers`);
+    const origin = urlOriginProblem(tool.webhook.url);
+    if (origin) return { param: `${at}/webhook/url`, message: origin };
+    const headerProblem = checkToolHeaders(tool.webhook.headers ?? [], `${at}/webhook/headers`);
     if (headerProblem) return headerProblem;
     const parameters = tool.parameters ?? {};
-    if (parameters.type !== 'object') {
-      return { param: `${base}/${i}/parameters/type`, message: 'parameters must be a JSON Schema with "type": "object" (the arguments are an object).' };
+    const text = JSON.stringify(parameters);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_PARAMETERS_BYTES) {
+      return { param: `${at}/parameters`, message: `parameters is ${bytes} bytes of JSON; a tool's parameters may be at most ${MAX_PARAMETERS_BYTES} bytes.` };
     }
-    const unsafe = findUnsafePattern(parameters, `${base}/${i}/parameters`);
-    if (unsafe) return { param: unsafe, message: 'This regular expression can take exponential time (nested or overlapping repetition); simplify it.' };
+    total += bytes;
+    if (total > MAX_TOOLS_PARAMETERS_BYTES) {
+      return { param: `${at}/parameters`, message: `The tools' parameters add up to more than ${MAX_TOOLS_PARAMETERS_BYTES} bytes of JSON; make them smaller or use fewer tools.` };
+    }
+    if (jsonTooDeep(text, MAX_PARAMETERS_DEPTH)) {
+      return { param: `${at}/parameters`, message: `parameters is nested deeper than ${MAX_PARAMETERS_DEPTH} levels; flatten it.` };
+    }
+    if (parameters.type !== 'object') {
+      return { param: `${at}/parameters/type`, message: 'parameters must be a JSON Schema with "type": "object" (the arguments are an object).' };
+    }
+    const nameProblem = checkArgumentNames(parameters, `${at}/parameters/properties`);
+    if (nameProblem) return nameProblem;
+    const unsupported = findUnsupportedPattern(parameters, `${at}/parameters`);
+    if (unsupported) return unsupported;
+    await nextTurn();
     try {
       compileParameters(parameters);
     } catch (err) {
-      return { param: `${base}/${i}/parameters`, message: `parameters is not a valid JSON Schema: ${(err as Error).message}` };
+      return { param: `${at}/parameters`, message: `parameters is not a valid JSON Schema: ${(err as Error).message}` };
+    }
+  }
+  return null;
+}
+
+/** Declared argument names: plain words, none named like a system variable (which always wins). */
+function checkArgumentNames(parameters: Record<string, unknown>, at: string): ParamError | null {
+  const props = parameters.properties;
+  if (props === null || typeof props !== 'object' || Array.isArray(props)) return null;
+  for (const name of Object.keys(props)) {
+    const param = `${at}/${pointerEscape(name)}`;
+    if (isSystemVariable(name)) {
+      return { param, message: `"${name}" is a system variable ($${name}), which an argument cannot replace; rename the argument.` };
+    }
+    if (!ARGUMENT_NAME_PATTERN.test(name)) {
+      return { param, message: `Argument names are letters, digits and underscores (at most 64, not starting with a digit), so $${name} can be read as a variable; rename "${name}".` };
     }
   }
   return null;
 }
 
 /**
- * The pointer of the first `pattern` (or `patternProperties` key) in a schema that could backtrack
- * exponentially. Tool arguments come from a language model, possibly steered by whoever talks to it,
- * and a regular expression runs to completion on the event loop: one catastrophic pattern would
- * stall every request of the process.
+ * The first `pattern` (or `patternProperties` key) in a schema that the linear-time engine cannot
+ * compile (lookaround, backreferences), named where it stands; the schema compiler would only say
+ * that something somewhere failed.
  */
-function findUnsafePattern(node: unknown, at: string): string | null {
-  // A pattern that does not even compile is left to the schema compiler, which says so.
-  const unsafe = (re: string) => {
+function findUnsupportedPattern(node: unknown, at: string): ParamError | null {
+  const problem = (re: string): string | null => {
     try {
-      new RegExp(re, 'u');
-    } catch {
-      return false;
+      linearRegExp(re);
+      return null;
+    } catch (err) {
+      return (err as Error).message;
     }
-    return !safeRegex(re);
   };
   if (Array.isArray(node)) {
     for (const [k, v] of node.entries()) {
-      const found = findUnsafePattern(v, `${at}/${k}`);
+      const found = findUnsupportedPattern(v, `${at}/${k}`);
       if (found) return found;
     }
     return null;
@@ -220,12 +295,17 @@ function findUnsafePattern(node: unknown, at: string): string | null {
   if (node === null || typeof node !== 'object') return null;
   for (const [k, v] of Object.entries(node)) {
     const here = `${at}/${pointerEscape(k)}`;
-    if (k === 'pattern' && typeof v === 'string' && unsafe(v)) return here;
-    if (k === 'patternProperties' && v && typeof v === 'object' && !Array.isArray(v)) {
-      const bad = Object.keys(v).find(unsafe);
-      if (bad !== undefined) return `${here}/${pointerEscape(bad)}`;
+    if (k === 'pattern' && typeof v === 'string') {
+      const why = problem(v);
+      if (why) return { param: here, message: `Unsupported pattern: ${why}.` };
     }
-    const found = findUnsafePattern(v, here);
+    if (k === 'patternProperties' && v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const key of Object.keys(v)) {
+        const why = problem(key);
+        if (why) return { param: `${here}/${pointerEscape(key)}`, message: `Unsupported pattern: ${why}.` };
+      }
+    }
+    const found = findUnsupportedPattern(v, here);
     if (found) return found;
   }
   return null;
@@ -261,4 +341,36 @@ export function resolveTool(tool: ToolT): ResolvedTool {
       ...(tool.webhook.response_directive === undefined ? {} : { response_directive: tool.webhook.response_directive }),
     },
   };
+}
+
+/**
+ * An agent configuration as a conversation shows it (API answers, event payloads, the setup
+ * envelope): tools by name, description and URL origin only, because agent keys and every webhook
+ * endpoint see conversations while only owners and admins may read an agent's tools (their
+ * headers and bodies hold credentials and `$variables`). Other fields as they are, with
+ * credential-like names masked. Built here only; the full configuration stays stored to run tools.
+ */
+export function publicAgentConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const { tools, ...rest } = config ?? {};
+  const shown = redactJson(rest, []) as Record<string, unknown>;
+  if (tools === undefined) return shown;
+  const list = Array.isArray(tools) ? tools : [];
+  return {
+    ...shown,
+    tools: list
+      .filter((t): t is Record<string, unknown> => t !== null && typeof t === 'object')
+      .map((t) => {
+        const url = (t.webhook as { url?: unknown } | undefined)?.url;
+        return {
+          name: typeof t.name === 'string' ? t.name : '',
+          description: typeof t.description === 'string' ? t.description : '',
+          origin: typeof url === 'string' ? templateOrigin(url) : null,
+        };
+      }),
+  };
+}
+
+/** A conversation as API answers and event payloads show it (see publicAgentConfig). */
+export function publicConversation<T extends { agent_config: Record<string, unknown> }>(c: T): T {
+  return { ...c, agent_config: publicAgentConfig(c.agent_config) };
 }

@@ -81,6 +81,31 @@ export const Assignee = Type.Object(
   { additionalProperties: false },
 );
 
+/** A tool as conversation.agent_config shows it: what it is for and where it goes, never how it authenticates. */
+export const PublicTool = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.String(),
+    origin: Nullable(Type.String({ description: 'scheme://host[:port] of the tool URL; its path, headers, body and parameters are not shown.' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The agent configuration a conversation opened with (the agent's, merged with the setup answer's
+ * override_config), as API answers and event payloads show it: tools by name, description and URL
+ * origin only, fields with credential-like names masked. The full configuration is kept internally
+ * to run the tools; owners and admins read it through GET /v1/agents/{id}.
+ */
+export const PublicAgentConfig = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  additionalProperties: true,
+  properties: { tools: Type.Array(PublicTool) },
+  description:
+    'The configuration this conversation runs with: voice, runtime, prompt, first_message and other fields as merged; ' +
+    'tools by name, description and URL origin only (no URL path, headers, body or parameters); credential-like fields masked "••••".',
+});
+
 export const Conversation = Type.Object({
   id: Type.String(),
   user_id: Nullable(Type.String()),
@@ -94,7 +119,7 @@ export const Conversation = Type.Object({
   context: JsonObject,
   client_data: JsonObject,
   custom_fields: JsonObject,
-  agent_config: JsonObject,
+  agent_config: PublicAgentConfig,
   created_at: Timestamp,
   updated_at: Timestamp,
 });

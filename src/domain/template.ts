@@ -49,7 +49,20 @@ export class InvalidRenderedUrlError extends SwitchboardError {
   }
 }
 
-/** The variables a tool call can use; built-ins win so client data cannot spoof the session's ids. */
+/** The variables the platform defines; a client_data key or an argument of that name is never read. */
+export const SYSTEM_VARIABLES = ['session.id', 'company.id', 'assistant.id', 'images'] as const;
+
+/** Whether `name` is a system variable (`$session.id`, `$company.id`, `$assistant.id`, `$images`, `$images[N]`). */
+export function isSystemVariable(name: string): boolean {
+  return (SYSTEM_VARIABLES as readonly string[]).includes(name) || /^images\[\d+\]$/.test(name);
+}
+
+/**
+ * The variables a tool call can use. Precedence, highest first: system variables, then client_data,
+ * then arguments. The arguments come from the model (so from whoever talks to it), client_data from
+ * the company's own systems: an argument can never replace a credential or a value a tool answer
+ * stored, and neither can spoof the session's ids. The caller passes declared arguments only.
+ */
 export function buildVariables(input: {
   sessionId: string;
   companyId: string;
@@ -60,8 +73,9 @@ export function buildVariables(input: {
 }): Record<string, unknown> {
   // A Map, then fromEntries: a `__proto__` key stays an ordinary own property.
   const vars = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(input.clientData ?? {})) vars.set(k, v);
   for (const [k, v] of Object.entries(input.args ?? {})) vars.set(k, v);
+  for (const [k, v] of Object.entries(input.clientData ?? {})) vars.set(k, v);
+  for (const k of [...vars.keys()]) if (isSystemVariable(k)) vars.delete(k);
   vars.set('session.id', input.sessionId);
   vars.set('company.id', input.companyId);
   vars.set('assistant.id', input.assistantId);
@@ -151,13 +165,50 @@ const uriEncode = (t: string): string => encodeURIComponent(t.replace(LONE_SURRO
 // WHATWG URL resolves these (case-insensitively) even when percent-encoded, so no value may form one.
 const DOT_SEGMENTS = new Set(['.', '..', '%2e', '.%2e', '%2e.', '%2e%2e']);
 
+/** The template's scheme and authority (`https://user@host:port`), and the rest (path, query, fragment). */
+function splitUrl(tpl: string): { scheme: string; head: string; rest: string } {
+  // WHATWG URL treats `\` like `/` in http(s) URLs, so both end the authority.
+  const schemeLen = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(tpl)?.[0].length ?? 0;
+  const authEnd = tpl.slice(schemeLen).search(/[/\\?#]/);
+  const headEnd = authEnd < 0 ? tpl.length : schemeLen + authEnd;
+  return { scheme: tpl.slice(0, schemeLen), head: tpl.slice(0, headEnd), rest: tpl.slice(headEnd) };
+}
+
+/**
+ * Why a tool URL template cannot be saved, or null: its origin (scheme, host and port) must be
+ * written out, never made of `$variables`, so no value (an argument, or client_data that a tool
+ * answer wrote) can choose where a request carrying the tool's credentials goes. Variables stay
+ * allowed in the userinfo, the path, the query and the fragment.
+ */
+export function urlOriginProblem(tpl: string): string | null {
+  const { scheme, head } = splitUrl(tpl);
+  const authority = head.slice(scheme.length);
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (scheme.includes('$') || hostPort.includes('$')) {
+    return 'The scheme, host and port of a tool URL cannot contain $variables (a value must not choose where the request goes); write the origin out, e.g. https://erp.example.com/orders/$order_number.';
+  }
+  return null;
+}
+
+/** The origin (scheme://host[:port]) written in a tool URL template, or null when it has none that parses. */
+export function templateOrigin(tpl: string): string | null {
+  const origin = originOf(splitUrl(tpl).head);
+  return origin === undefined || origin === 'null' ? null : origin;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 function renderUrl(tpl: string, ctx: Ctx): string {
   // Split BEFORE substituting: the template, not the values, decides where path, query and fragment are.
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(tpl)?.[0].length ?? 0;
-  const authEnd = tpl.slice(scheme).search(/[/\\?#]/);
-  const headEnd = authEnd < 0 ? tpl.length : scheme + authEnd;
-  const head = tpl.slice(0, headEnd);
-  let rest = tpl.slice(headEnd);
+  const split = splitUrl(tpl);
+  const head = split.head;
+  let rest = split.rest;
   let fragment: string | undefined;
   let query: string | undefined;
   const hashAt = rest.indexOf('#');
@@ -167,16 +218,18 @@ function renderUrl(tpl: string, ctx: Ctx): string {
 
   const sub = (s: string) => substitute(s, ctx, uriEncode, '');
   const renderedHead = sub(head);
+  // Segments end at `/` and at `\` (the URL parser reads both as separators), kept as written.
   const path = rest
-    .split('/')
-    .map((seg) => {
+    .split(/([/\\])/)
+    .map((seg, i) => {
+      if (i % 2 === 1) return seg;
       const r = sub(seg);
       if (r.hits > 0 && DOT_SEGMENTS.has(r.text.toLowerCase())) {
         throw new InvalidRenderedUrlError('A variable rendered a path segment as "." or "..".');
       }
       return r.text;
     })
-    .join('/');
+    .join('');
   const renderedQuery = query
     ?.split('&')
     .map((pair) => {
@@ -197,15 +250,10 @@ function renderUrl(tpl: string, ctx: Ctx): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidRenderedUrlError('The rendered URL must use http or https.');
   }
-  if (renderedHead.hits === 0) {
-    // Defence in depth: with a literal host, nothing rendered later may move the request elsewhere.
-    let expected: string | undefined;
-    try {
-      expected = new URL(head).hostname;
-    } catch {
-      expected = undefined;
-    }
-    if (expected !== url.hostname) throw new InvalidRenderedUrlError('The rendered URL changed the host.');
+  // Defence in depth behind the save-time rule (urlOriginProblem): whatever was stored, the request
+  // goes to the origin written in the template or nowhere.
+  if (originOf(head) !== url.origin) {
+    throw new InvalidRenderedUrlError('The rendered URL goes to another origin (scheme, host or port) than the one written in the tool URL; variables cannot change it.');
   }
   return url.href;
 }
@@ -326,100 +374,4 @@ export function renderRequest(tpl: ToolRequestTemplate, vars: Record<string, unk
     variablesUsed: Object.fromEntries(ctx.used),
     unknownVariables: [...ctx.unknown],
   };
-}
-
-/* ---------- masking ---------- */
-
-export const MASK = '••••';
-const SECRET_HEADER = /auth|token|secret|key|password|passwd|cookie|signature|credential/i;
-const SECRET_WORDS = new Set([
-  'auth', 'authorization', 'token', 'secret', 'key', 'apikey', 'password', 'passwd', 'pwd', 'pass',
-  'signature', 'sig', 'credential', 'credentials', 'jwt', 'bearer', 'cookie', 'otp', 'pin',
-]);
-
-/** Whether a query, body or variable name looks secret; by word, so `keywords` is not `key`. */
-export function isSecretName(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/);
-  if (words.some((w) => SECRET_WORDS.has(w))) return true;
-  return /apikey|accesstoken|refreshtoken|clientsecret|password/.test(words.join(''));
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
-
-function maskUrl(raw: string, masked: string[]): string {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return raw;
-  }
-  let changed = false;
-  let userinfo = '';
-  if (u.username || u.password) {
-    masked.push(safeDecode(u.username), safeDecode(u.password));
-    userinfo = `${MASK}${u.password ? `:${MASK}` : ''}@`;
-    changed = true;
-  }
-  const search = u.search
-    .slice(1)
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0 || !isSecretName(safeDecode(pair.slice(0, eq)))) return pair;
-      masked.push(safeDecode(pair.slice(eq + 1)));
-      changed = true;
-      return `${pair.slice(0, eq)}=${MASK}`;
-    })
-    .join('&');
-  if (!changed) return raw;
-  return `${u.protocol}//${userinfo}${u.host}${u.pathname}${u.search ? `?${search}` : ''}${u.hash}`;
-}
-
-function maskJson(v: unknown, masked: string[]): unknown {
-  if (Array.isArray(v)) return v.map((x) => maskJson(x, masked));
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => {
-        if (!isSecretName(k) || x === null) return [k, maskJson(x, masked)];
-        masked.push(textOf(x, ''));
-        return [k, MASK];
-      }),
-    );
-  }
-  return v;
-}
-
-/**
- * A copy safe to show or log: secret-looking header values, URL userinfo and query values, body
- * fields and variables become "••••", and so does any variable whose value went into a masked place.
- */
-export function maskSecrets(r: RenderedRequest, secretHeaderNames: string[] = []): RenderedRequest {
-  const extra = new Set(secretHeaderNames.map((n) => n.toLowerCase()));
-  const masked: string[] = [];
-  const headers = r.headers.map((h) => {
-    if (!SECRET_HEADER.test(h.key) && !extra.has(h.key.toLowerCase())) return { ...h };
-    masked.push(h.value);
-    return { key: h.key, value: MASK };
-  });
-  const url = maskUrl(r.url, masked);
-  let body = r.body;
-  if (body !== undefined) {
-    try {
-      body = JSON.stringify(maskJson(JSON.parse(body), masked));
-    } catch {
-      // Not JSON: shown as is.
-    }
-  }
-  // A token's variable would otherwise leak through variables_used even though its header is masked.
-  const leaks = (text: string) => text.length >= 6 && masked.some((m) => m.includes(text));
-  const variablesUsed = Object.fromEntries(
-    Object.entries(r.variablesUsed).map(([k, v]) => [k, isSecretName(k) || leaks(textOf(v, '')) ? MASK : v]),
-  );
-  return { ...r, url, headers, body, variablesUsed, unknownVariables: [...r.unknownVariables] };
 }

@@ -1,5 +1,6 @@
 import { validateEventPatterns, validateFilter, type ParamError } from './event-filter.ts';
 import { validateRetrySchedule } from './retry-policy.ts';
+import { MASK, isSecretHeader } from './masking.ts';
 
 /**
  * The rules a webhook endpoint's settings must follow, each failure naming the field as a JSON
@@ -46,8 +47,8 @@ export interface AuthInput {
 
 /** The one event type that makes an endpoint the company's synchronous setup endpoint. */
 export const SETUP_EVENT = 'conversation.setup';
-/** What a secret or credential looks like on reads. */
-export const MASK = '••••';
+/** What a secret or credential looks like on reads (the one masking policy: masking.ts). */
+export { MASK };
 export const MAX_HEADERS = 10;
 export const MAX_URL_LENGTH = 2048;
 
@@ -57,12 +58,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
 const CRLF_NUL = /[\r\n\0]/;
 const ALWAYS_RESERVED = new Set(['content-type', 'content-length', 'host']);
-// Header names whose values are credentials: masked on reads and in the attempt log.
-const SECRET_LOOKING = /authorization|cookie|token|secret|passw|api[-_]?key|apikey|credential|session|signature|private/i;
-
-/** Whether a custom header's value is masked on reads (its name looks like it carries a credential). */
+/** Whether a custom header's value is masked on reads and in logs (the one rule: masking.ts). */
 export function looksSecret(headerName: string): boolean {
-  return SECRET_LOOKING.test(headerName);
+  return isSecretHeader(headerName);
 }
 
 /** Whether `subscribes` makes the endpoint the setup endpoint (the exact name, never a wildcard). */

@@ -30,9 +30,9 @@ export function createAgentService(ctx: ServiceContext) {
     return agent;
   }
 
-  /** What JSON Schema cannot check: unique tool names, compiling parameters, plain http only in development. */
-  function check(config: AgentConfigT): void {
-    const problem = checkTools(config.tools, '/config/tools');
+  /** What JSON Schema cannot check: unique tool names, URL origins, bounded compiling parameters, plain http only in development. */
+  async function check(config: AgentConfigT): Promise<void> {
+    const problem = await checkTools(config.tools, '/config/tools');
     if (problem) throw invalid(problem.param, problem.message);
     if (!ctx.config.allowHttp) {
       for (const [i, tool] of config.tools.entries()) {
@@ -53,7 +53,7 @@ export function createAgentService(ctx: ServiceContext) {
 
     async create(caller: Caller, input: AgentInput): Promise<AgentT> {
       const config: AgentConfigT = { ...input.config, tools: input.config?.tools ?? [] };
-      check(config);
+      await check(config);
       const now = new Date().toISOString();
       const agent: AgentT = { id: ctx.newId('agt'), name: input.name, config, created_at: now, updated_at: now };
       await store.insertAgent(db, caller.companyId, agent);
@@ -80,7 +80,7 @@ export function createAgentService(ctx: ServiceContext) {
         config: { ...(config as AgentConfigT), tools: (config.tools as AgentConfigT['tools'] | undefined) ?? [] },
         updated_at: new Date().toISOString(),
       };
-      check(next.config);
+      await check(next.config);
       await store.updateAgent(db, caller.companyId, next);
       return next;
     },

@@ -9,6 +9,7 @@ import type { CallState, StoredConversation, ConversationFilter } from '../store
 import { getUser } from '../store/users.ts';
 import { mergeObject } from './users.ts';
 import { eventTypeInfo } from '../domain/event-types.ts';
+import { publicConversation } from '../domain/agents.ts';
 
 export interface CreateConversationInput {
   user_id?: string;
@@ -65,7 +66,8 @@ export function createConversationService(ctx: ServiceContext, opener: Conversat
   /**
    * The unit of every conversation write: locks the conversation, lets `change` edit it, saves it,
    * and emits the events `change` asked for, each with `data.conversation` as saved. `change`
-   * returns null to write nothing (a no-op such as closing a closed conversation).
+   * returns null to write nothing (a no-op such as closing a closed conversation). `change` sees the
+   * stored conversation (full agent_config); what is emitted and returned is the public view.
    */
   async function mutate(
     caller: Caller,
@@ -76,27 +78,31 @@ export function createConversationService(ctx: ServiceContext, opener: Conversat
       const s = await store.lockConversation(work.trx, dialect, caller.companyId, id);
       if (!s) throw notFound('conversation', id);
       const events = await change(s, work);
-      if (events === null) return s.conversation;
+      if (events === null) return publicConversation(s.conversation);
       s.conversation.updated_at = new Date().toISOString();
       // We hold the conversation's lock, so we number its events here and save the counter with
       // the conversation: one write instead of one per event.
       const numbered = events.map((e) => ({ e, sequence: eventTypeInfo(e.type)?.sequenced ? ++s.lastSequence : undefined }));
       await store.saveConversation(work.trx, caller.companyId, s.conversation, s.call, s.lastSequence);
+      const shown = publicConversation(s.conversation);
       for (const { e, sequence } of numbered) {
-        await work.emit({ type: e.type, conversationId: id, sequence, data: { conversation: s.conversation, ...e.data } });
+        await work.emit({ type: e.type, conversationId: id, sequence, data: { conversation: shown, ...e.data } });
       }
-      return s.conversation;
+      return shown;
     });
   }
 
   return {
     mutate,
-    get: async (caller: Caller, id: string) => (await mustGet(caller, id)).conversation,
+    /** The conversation as API answers show it (public agent_config). */
+    get: async (caller: Caller, id: string) => publicConversation((await mustGet(caller, id)).conversation),
+    /** The stored conversation, full agent_config included: for running its tools, never for answers. */
     getStored: mustGet,
 
     async list(caller: Caller, filter: ConversationFilter, limit: number, cursor?: string) {
       const before = cursor ? decodeCursor(cursor, 'conv') : undefined;
-      return pageOf(await store.listConversations(db, caller.companyId, filter, limit + 1, before), limit);
+      const rows = await store.listConversations(db, caller.companyId, filter, limit + 1, before);
+      return pageOf(rows.map(publicConversation), limit);
     },
 
     async create(caller: Caller, input: CreateConversationInput): Promise<ConversationT> {
@@ -135,8 +141,9 @@ export function createConversationService(ctx: ServiceContext, opener: Conversat
       return inTransaction(ctx, caller.companyId, async (work) => {
         await store.insertConversation(work.trx, caller.companyId, conversation, call);
         if (setup) await setup.log(work);
-        await work.emit({ type: 'conversation.created', conversationId: conversation.id, data: { conversation } });
-        return conversation;
+        const shown = publicConversation(conversation);
+        await work.emit({ type: 'conversation.created', conversationId: conversation.id, data: { conversation: shown } });
+        return shown;
       });
     },
 

@@ -3,7 +3,8 @@ import type { ConversationService } from './conversations.ts';
 import type { ConversationT } from '../domain/schemas.ts';
 import type { ResolvedTool } from '../domain/agents.ts';
 import { checkArguments } from '../domain/agents.ts';
-import { maskSecrets, type RenderedRequest } from '../domain/template.ts';
+import type { RenderedRequest } from '../domain/template.ts';
+import { maskRequest, redactText, type ShownRequest } from '../domain/masking.ts';
 import { SwitchboardError, invalid } from '../domain/errors.ts';
 import { decodeCursor, pageOf } from '../domain/cursor.ts';
 import { mergeObject } from './users.ts';
@@ -39,8 +40,8 @@ export interface ToolCallPreview {
   unknown_variables: string[];
 }
 
-/** What a log shows of a request: masked, headers as an object, body as its JSON value. */
-function loggedRequest(r: RenderedRequest) {
+/** What a log shows of a request (already masked): headers as an object, body as its JSON value. */
+function loggedRequest(r: ShownRequest) {
   return { method: r.method, url: r.url, headers: headerObject(r.headers), body: bodyValue(r.body) };
 }
 
@@ -68,7 +69,8 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
   }
 
   async function prepare(caller: Caller, conversationId: string, input: ToolCallInput) {
-    const conversation = await conversations.get(caller, conversationId);
+    // The stored conversation: its agent_config holds the tools in full (answers show a public view).
+    const { conversation } = await conversations.getStored(caller, conversationId);
     const tool = await toolOf(caller, conversation, input.tool);
     const args = structuredClone(input.arguments);
     const problem = checkArguments(tool, args);
@@ -97,7 +99,7 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
   return {
     async preview(caller: Caller, conversationId: string, input: ToolCallInput): Promise<ToolCallPreview> {
       const { tool, variables } = await prepare(caller, conversationId, input);
-      const masked = maskSecrets(renderToolRequest(tool, variables));
+      const masked = maskRequest(renderToolRequest(tool, variables));
       return { ...loggedRequest(masked), variables_used: masked.variablesUsed, unknown_variables: masked.unknownVariables };
     },
 
@@ -109,7 +111,7 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
       } catch (err) {
         // Refused before sending (header injection, a URL a variable broke): logged, then a 422.
         if (err instanceof SwitchboardError) {
-          const template = maskSecrets({
+          const template = maskRequest({
             method: tool.webhook.method,
             url: tool.webhook.url,
             headers: tool.webhook.headers,
@@ -122,11 +124,12 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
         throw err;
       }
       const outcome: ToolOutcome = await sendToolRequest(ctx.httpClient, rendered, tool.webhook.timeout_ms, ctx.config.allowHttp);
-      const masked = maskSecrets(rendered);
+      const masked = maskRequest(rendered);
       const log = logEntry(conversation.id, tool, {
         request: loggedRequest(masked),
         status_code: outcome.status_code,
-        response_body: outcome.body === '' && outcome.status_code === null ? null : outcome.body,
+        // An API that echoes what it got must not put the token back into the log.
+        response_body: outcome.body === '' && outcome.status_code === null ? null : redactText(outcome.body, masked.secrets),
         variables: masked.variablesUsed,
         unknown_variables: masked.unknownVariables,
         duration_ms: outcome.duration_ms,

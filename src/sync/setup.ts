@@ -4,11 +4,13 @@ import type { AgentService } from '../services/agents.ts';
 import type { ConversationT } from '../domain/schemas.ts';
 import type { OutboundResult } from '../delivery/http-client.ts';
 import { API_VERSION } from '../domain/event-types.ts';
-import { SETUP_EVENT, MASK } from '../domain/webhook-rules.ts';
-import { checkTools } from '../domain/agents.ts';
+import { SETUP_EVENT } from '../domain/webhook-rules.ts';
+import { maskRequest, redactText } from '../domain/masking.ts';
+import { checkTools, publicConversation } from '../domain/agents.ts';
 import { deepMerge } from '../domain/config-merge.ts';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../domain/json-depth.ts';
 import { SwitchboardError } from '../domain/errors.ts';
-import { buildSignedRequest, withQueryParam } from '../delivery/request.ts';
+import { buildSignedRequest, endpointCredentials } from '../delivery/request.ts';
 import { loadSetupEndpoint, type Endpoint } from '../store/webhooks.ts';
 import { insertLog, type ConversationLog } from '../store/conversation-logs.ts';
 
@@ -29,9 +31,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The answer's context and override_config, or why the answer cannot be used. */
-export function readSetupAnswer(result: OutboundResult): SetupAnswer | { reason: string } {
+export async function readSetupAnswer(result: OutboundResult): Promise<SetupAnswer | { reason: string }> {
   if (result.statusCode === null) return { reason: result.error ?? 'no answer' };
   if (result.statusCode < 200 || result.statusCode > 299) return { reason: `the endpoint answered HTTP ${result.statusCode}` };
+  // The same nesting limit as a request body: the answer goes through recursive merges and checks.
+  if (jsonTooDeep(result.body)) return { reason: `the answer is nested deeper than ${MAX_JSON_DEPTH} levels` };
   let answer: unknown;
   try {
     answer = JSON.parse(result.body);
@@ -44,7 +48,7 @@ export function readSetupAnswer(result: OutboundResult): SetupAnswer | { reason:
   if (!isObject(override)) return { reason: '"override_config" is not an object' };
   if (override.tools !== undefined) {
     // The tools land in the conversation's agent_config and run later: check them now, like an agent's.
-    const problem = checkTools(override.tools, '/override_config/tools');
+    const problem = await checkTools(override.tools, '/override_config/tools');
     if (problem) return { reason: `${problem.param}: ${problem.message}` };
   }
   return { context: answer.context, overrideConfig: override };
@@ -60,7 +64,8 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       api_version: API_VERSION,
       created_at: new Date().toISOString(),
       company_id: companyId,
-      data: { conversation: draft },
+      // The endpoint sees the conversation as every other webhook does: tools by name and origin only.
+      data: { conversation: publicConversation(draft) },
     };
     const body = JSON.stringify(envelope);
     const signed = buildSignedRequest(endpoint, { id: envelope.id, body });
@@ -72,9 +77,21 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       // The webhook service gives a setup endpoint 5 s unless the customer chose otherwise.
       timeoutMs: endpoint.timeoutMs,
     });
-    const auth = endpoint.auth;
-    const loggedUrl = auth.type === 'api_key' && auth.in === 'query' ? withQueryParam(endpoint.url, auth.name, MASK) : endpoint.url;
-    return { result, request: { method: 'POST', url: loggedUrl, headers: signed.loggedHeaders, body: envelope } };
+    // The log shows the request through the one masking policy: the credentials wherever they
+    // appear (a query api key in the URL), secret-named fields of the envelope.
+    const shown = maskRequest(
+      {
+        method: 'POST',
+        url: signed.url,
+        headers: Object.entries(signed.loggedHeaders).map(([key, value]) => ({ key, value })),
+        body,
+        variablesUsed: {},
+        unknownVariables: [],
+      },
+      endpointCredentials(endpoint),
+    );
+    const request = { method: shown.method, url: shown.url, headers: Object.fromEntries(shown.headers.map((h) => [h.key, h.value])), body: JSON.parse(shown.body!) };
+    return { result, request, secrets: shown.secrets };
   }
 
   return {
@@ -83,8 +100,8 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
     async setup(companyId, draft) {
       const endpoint = await loadSetupEndpoint(db, ctx.secrets, companyId);
       if (!endpoint || endpoint.status !== 'active') return null;
-      const { result, request } = await call(endpoint, companyId, draft);
-      const answer = readSetupAnswer(result);
+      const { result, request, secrets } = await call(endpoint, companyId, draft);
+      const answer = await readSetupAnswer(result);
       const reason = 'reason' in answer ? answer.reason : null;
 
       if (reason !== null) {
@@ -99,7 +116,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
         name: SETUP_EVENT,
         request,
         status_code: result.statusCode,
-        response_body: result.statusCode === null && result.body === '' ? null : result.body,
+        response_body: result.statusCode === null && result.body === '' ? null : redactText(result.body, secrets),
         variables: {},
         unknown_variables: [],
         duration_ms: result.durationMs,

@@ -126,23 +126,51 @@ describe('agents API', () => {
       'validation_failed',
       '/config/tools/0/parameters',
     );
-    // A pattern that can backtrack exponentially is refused where it stands; a plain one is fine.
+    // Patterns run on a linear-time engine: nested repetition is fine, syntax it lacks (lookaround,
+    // backreferences) is refused where it stands.
+    assert.equal(
+      (await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^(a+)+$' } } } }))).status,
+      201,
+    );
     assertError(
-      await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^(a+)+$' } } } })),
+      await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^(?=a)' } } } })),
       422,
       'validation_failed',
       '/config/tools/0/parameters/properties/a/pattern',
     );
     assertError(
-      await api.post('/v1/agents', withTool({ parameters: { type: 'object', patternProperties: { '^(a*)*$': { type: 'string' } } } })),
+      await api.post('/v1/agents', withTool({ parameters: { type: 'object', patternProperties: { '^(a)\\1$': { type: 'string' } } } })),
       422,
       'validation_failed',
-      '/config/tools/0/parameters/patternProperties/^(a*)*$',
+      '/config/tools/0/parameters/patternProperties/^(a)\\1$',
     );
     assert.equal(
-      (await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^[A-Z]{2}-[0-9]+$' } } } }))).status,
+      (await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { a: { type: 'string', pattern: '^[A-Z]{2}-[0-9]+\\u00e9?$' } } } }))).status,
       201,
     );
+    // Declared arguments are plain words, never named like a system variable.
+    for (const name of ['images', 'session.id', 'images[0]', 'order-number', '1st']) {
+      assertError(
+        await api.post('/v1/agents', withTool({ parameters: { type: 'object', properties: { [name]: { type: 'string' } } } })),
+        422,
+        'validation_failed',
+        `/config/tools/0/parameters/properties/${name}`,
+      );
+    }
+    // No variable in the URL's scheme, host or port, on create and on PATCH.
+    for (const url of ['https://$erp_host/api/orders/$order_number', 'https://erp.example.com:$port/x', 'https://$tenant.erp.example.com/x']) {
+      const res = await api.post('/v1/agents', withTool({}, { url }));
+      assertError(res, 422, 'validation_failed', '/config/tools/0/webhook/url');
+      assert.match(res.body.error.message, /scheme, host and port/);
+    }
+    // Bounded schemas: size and depth.
+    let deep: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 17; i++) deep = { type: 'object', properties: { x: deep } };
+    assertError(await api.post('/v1/agents', withTool({ parameters: deep })), 422, 'validation_failed', '/config/tools/0/parameters');
+    const big = { type: 'object', properties: { a: { type: 'string', description: 'x'.repeat(17 * 1024) } } };
+    const tooBig = await api.post('/v1/agents', withTool({ parameters: big }));
+    assertError(tooBig, 422, 'validation_failed', '/config/tools/0/parameters');
+    assert.match(tooBig.body.error.message, /at most 16384 bytes/);
     // Names are unique within the agent.
     assertError(
       await api.post('/v1/agents', { name: 'x', config: { tools: [orderStatus, { ...orderStatus, description: 'again' }] } }),
@@ -157,6 +185,12 @@ describe('agents API', () => {
       422,
       'validation_failed',
       '/config/tools/1/name',
+    );
+    assertError(
+      await api.patch(`/v1/agents/${ok.body.id}`, { config: { tools: [{ ...orderStatus, webhook: { ...orderStatus.webhook, url: 'https://$erp_host/x' } }] } }),
+      422,
+      'validation_failed',
+      '/config/tools/0/webhook/url',
     );
   });
 
@@ -184,7 +218,8 @@ describe('agents API', () => {
     const conv = await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', agent_id: a.body.id, context: {} });
     assert.equal(conv.status, 201, conv.text);
     assert.equal(conv.body.agent_id, a.body.id);
-    assert.deepEqual(conv.body.agent_config, a.body.config);
+    // Tools by name, description and URL origin only: agent keys read conversations, not agents.
+    assert.deepEqual(conv.body.agent_config, { prompt: 'p', tools: [{ name: 'order_status', description: 'Look up an order', origin: 'https://erp.example.com' }] });
     const missing = await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', agent_id: 'agt_nope' });
     assertError(missing, 404, 'resource_not_found', 'agent_id');
   });
@@ -199,5 +234,10 @@ describe('agents API', () => {
     const schema = JSON.stringify(doc.paths['/v1/agents'].post.requestBody);
     assert.match(schema, /WEBHOOK/);
     assert.match(schema, /response_directive/);
+    // conversation.agent_config documents the public view: tools by name, description and origin.
+    const agentConfig = doc.paths['/v1/conversations/{id}'].get.responses['200'].content['application/json'].schema.properties.agent_config;
+    const tool = agentConfig.properties.tools.items;
+    assert.deepEqual(Object.keys(tool.properties).sort(), ['description', 'name', 'origin']);
+    assert.equal(tool.additionalProperties, false);
   });
 });

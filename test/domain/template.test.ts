@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import {
   buildVariables,
   InvalidRenderedUrlError,
-  maskSecrets,
-  MASK,
+  isSystemVariable,
   renderRequest,
+  urlOriginProblem,
   UnsafeHeaderValueError,
   type ToolRequestTemplate,
 } from '../../src/domain/template.ts';
@@ -26,12 +26,19 @@ const hostile = fc
   .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), { maxLength: 8 })
   .map((parts) => parts.join(''));
 
-test('buildVariables: built-ins, client data, arguments over client data, images', () => {
-  const v = vars({ erp_token: 't', tier: 'gold', order_number: 'old', 'session.id': 'spoof' }, { order_number: 'A1' }, ['u0', 'u1']);
+test('buildVariables: system variables > client_data > arguments, images', () => {
+  const v = vars(
+    { erp_token: 't', tier: 'gold', order_number: 'old', 'session.id': 'spoof', 'images[5]': 'spoof' },
+    { order_number: 'A1', erp_token: 'mine', 'company.id': 'spoof', images: ['spoof'], 'images[0]': 'spoof', note: 'n' },
+    ['u0', 'u1'],
+  );
   assert.equal(v['session.id'], 'conv_1');
   assert.equal(v['company.id'], 'cmp_1');
   assert.equal(v['assistant.id'], 'agt_1');
-  assert.equal(v.order_number, 'A1');
+  assert.equal(v.order_number, 'old', 'client_data wins over an argument');
+  assert.equal(v.erp_token, 't', 'an argument never replaces a credential');
+  assert.equal(v.note, 'n');
+  assert.equal('images[5]' in v, false, 'no image variable beyond the images passed');
   assert.equal(v.tier, 'gold');
   assert.equal(v['images[0]'], 'u0');
   assert.equal(v['images[1]'], 'u1');
@@ -140,41 +147,44 @@ test('URL: variables cannot escape their path segment, query value or host', () 
     assert.throws(() => renderRequest({ url: 'https://api.test/a/$x/b', method: 'GET' }, vars({ x })), InvalidRenderedUrlError);
   }
   assert.equal(renderRequest({ url: 'https://api.test/a/$x', method: 'GET' }, vars({ x: '%2e%2e' })).url, 'https://api.test/a/%252e%252e');
-  // Host variables are percent-encoded, so they cannot add a path, userinfo or port.
-  assert.equal(renderRequest({ url: 'https://$tenant.example.com/v1', method: 'GET' }, vars({ tenant: 'acme' })).url, 'https://acme.example.com/v1');
-  for (const tenant of ['evil.com/', 'evil.com#', 'a@evil.com', 'evil.com:99', 'a b']) {
+  // A variable in the host never renders: the origin must be the one written in the template.
+  for (const tenant of ['acme', 'evil.com/', 'evil.com#', 'a@evil.com', 'evil.com:99', 'a b']) {
     assert.throws(() => renderRequest({ url: 'https://$tenant.example.com/v1', method: 'GET' }, vars({ tenant })), InvalidRenderedUrlError, tenant);
   }
   assert.throws(() => renderRequest({ url: '$base/orders', method: 'GET' }, vars({ base: 'https://evil.com' })), InvalidRenderedUrlError);
   assert.throws(() => renderRequest({ url: 'ftp://api.test/$x', method: 'GET' }, vars({ x: 'a' })), InvalidRenderedUrlError);
+  assert.throws(() => renderRequest({ url: 'https://api.test:$port/v1', method: 'GET' }, vars({ port: '444' })), InvalidRenderedUrlError);
+  // Userinfo variables are encoded and cannot move the host.
+  assert.equal(renderRequest({ url: 'https://$u@api.test/v1', method: 'GET' }, vars({ u: 'me@evil.com' })).url, 'https://me%40evil.com@api.test/v1');
   // null is empty in a URL.
   assert.equal(renderRequest({ url: 'https://api.test/a?q=$n', method: 'GET' }, vars({ n: null })).url, 'https://api.test/a?q=');
 });
 
-test('maskSecrets masks secret headers, userinfo, query values, body fields and their variables', () => {
-  const r = renderRequest(
-    {
-      url: 'https://user:pw@api.test/a?api_key=$k&keywords=shoes&q=1',
-      method: 'POST',
-      headers: [
-        { key: 'Authorization', value: 'Bearer $erp' },
-        { key: 'X-Api-Key', value: 'abc' },
-        { key: 'X-Custom', value: 'c' },
-        { key: 'Accept', value: 'application/json' },
-      ],
-      body: { password: 'p', nested: { accessToken: 'x' }, title: 'ok' },
-    },
-    vars({ erp: 'tok_secret_1', k: 'kkkk' }),
-  );
-  const m = maskSecrets(r, ['x-custom']);
-  assert.equal(m.url, `https://${MASK}:${MASK}@api.test/a?api_key=${MASK}&keywords=shoes&q=1`);
-  assert.deepEqual(m.headers.map((h) => h.value), [MASK, MASK, MASK, 'application/json']);
-  assert.deepEqual(JSON.parse(m.body!), { password: MASK, nested: { accessToken: MASK }, title: 'ok' });
-  // `erp` has an innocent name but its value went into the Authorization header.
-  assert.deepEqual(m.variablesUsed, { k: 'kkkk', erp: MASK });
-  // The original is untouched.
-  assert.equal(r.headers[0].value, 'Bearer tok_secret_1');
-  assert.equal(r.url, 'https://user:pw@api.test/a?api_key=kkkk&keywords=shoes&q=1');
+test('URL: a backslash separates path segments too, so `..` cannot climb through it', () => {
+  for (const url of ['https://api.test/a\\$x\\b', 'https://api.test/a\\$x/b', 'https://api.test/a/$x\\b', 'https://api.test\\$x\\b']) {
+    for (const x of ['..', '.']) {
+      assert.throws(() => renderRequest({ url, method: 'GET' }, vars({ x })), InvalidRenderedUrlError, `${url} with ${x}`);
+    }
+  }
+  // The separator stays as written; the URL parser reads it as `/`.
+  assert.equal(renderRequest({ url: 'https://api.test/a\\$x', method: 'GET' }, vars({ x: 'b' })).url, 'https://api.test/a/b');
+  // A value's own backslash is encoded, never a separator.
+  assert.equal(renderRequest({ url: 'https://api.test/a/$x', method: 'GET' }, vars({ x: '..\\..' })).url, 'https://api.test/a/..%5C..');
+});
+
+test('urlOriginProblem: no variable in the scheme, host or port; userinfo, path and query may have them', () => {
+  for (const url of ['https://$host/x', 'https://api.$tenant.test/x', 'https://api.test:$port/x', '$base/orders', 'https://$a@$b/x']) {
+    assert.match(urlOriginProblem(url) ?? '', /cannot contain \$variables/, url);
+  }
+  // A backslash ends the authority (as the URL parser reads it): what follows is path.
+  for (const url of ['https://api.test/$x?q=$y#$z', 'https://$user:$pass@api.test/x', 'https://api.test', 'https://api.test:8443/a$b', 'https://api.test\\@$h/x']) {
+    assert.equal(urlOriginProblem(url), null, url);
+  }
+});
+
+test('isSystemVariable', () => {
+  for (const n of ['session.id', 'company.id', 'assistant.id', 'images', 'images[0]', 'images[12]']) assert.equal(isSystemVariable(n), true, n);
+  for (const n of ['session', 'session_id', 'image', 'images_0', 'company']) assert.equal(isSystemVariable(n), false, n);
 });
 
 test('property: a value inside a body string is JSON-escaped and round-trips', () => {

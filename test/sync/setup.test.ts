@@ -179,7 +179,7 @@ describe('conversation.setup failures', () => {
       assert.equal(res.status, 201, res.text);
       assert.ok(Date.now() - started < 3000);
       assert.deepEqual(res.body.context, {});
-      assert.deepEqual(res.body.agent_config, agent.body.config);
+      assert.deepEqual(res.body.agent_config, { prompt: 'base', tools: [{ name: 'lookup', description: '', origin: 'http://127.0.0.1:1' }] });
       const [log] = await logsOf(api, res.body.id);
       assert.equal(log.kind, 'setup');
       assert.match(log.error, reason);

@@ -19,8 +19,10 @@ export function agentRoutes(app: App, agents: AgentService) {
         tags,
         summary: 'Create an agent (assistant) with its configuration and tool webhooks',
         description:
-          'Tool names are unique within the agent and each tool\'s `parameters` must be a JSON Schema of type object that compiles; ' +
-          'otherwise 422 naming the field (e.g. `/config/tools/1/name`).',
+          'Tool names are unique within the agent and each tool\'s `parameters` must be a JSON Schema of type object that compiles ' +
+          '(at most 16 KiB and 16 levels deep, 64 KiB over all tools; argument names are plain words, none named like a system variable; ' +
+          '`pattern` runs on RE2, so no lookaround or backreferences). A tool URL\'s scheme, host and port cannot contain $variables. ' +
+          'Otherwise 422 naming the field (e.g. `/config/tools/1/name`, `/config/tools/0/webhook/url`).',
         body: Type.Object({ name: Name, config: Type.Optional(AgentConfigInput) }, { additionalProperties: false }),
         response: responses({ 201: Agent }),
       },

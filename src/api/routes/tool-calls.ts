@@ -60,8 +60,10 @@ export function toolCallRoutes(app: App, toolCalls: ToolCallService) {
         summary: 'Run one of the agent\'s WEBHOOK tools for this conversation, as the assistant runtime would',
         description:
           'The tool is looked up by name in the conversation\'s agent_config, then in its agent\'s current configuration (unknown: 422 on /tool). ' +
-          'Arguments are checked against the tool\'s parameters (422 naming /arguments/<name>); a rendered header value with CR or LF is not sent ' +
-          '(422 unsafe_header_value). A timeout, connection error or refused target is a 200 with status_code null and error. ' +
+          'Arguments are checked against the tool\'s parameters (422 naming /arguments/<name>); an argument the parameters do not declare is a 422 too, never dropped. ' +
+          'Variables: system variables ($session.id, $company.id, $assistant.id, $images) win over client_data, which wins over arguments. ' +
+          'A rendered header value with CR or LF is not sent (422 unsafe_header_value); a rendered URL whose origin differs from the template\'s is not sent (422 on /webhook/url). ' +
+          'A timeout, connection error or refused target is a 200 with status_code null and error. ' +
           'A 2xx JSON answer\'s session.client_data object is merged into the conversation\'s client_data (null removes a key; no event).',
         params: IdParams,
         body: ToolCallBody,
@@ -76,6 +78,9 @@ export function toolCallRoutes(app: App, toolCalls: ToolCallService) {
       schema: {
         tags,
         summary: 'Render a tool call without sending it (secrets masked)',
+        description:
+          'Same checks as a real call. Secret-named headers, query parameters, body fields and variables are masked "••••", and every value hidden ' +
+          'in variables_used is also replaced in the URL, every header and the body.',
         params: IdParams,
         body: ToolCallBody,
         response: responses({ 200: ToolCallPreview }),
