@@ -7,7 +7,14 @@ import crypto from 'node:crypto';
 export interface SecretBox {
   seal(plaintext: string): string;
   open(sealed: string): string;
+  /**
+   * A value that tells keys apart without revealing them (HMAC-SHA256 of a fixed label under the
+   * key), stored at first start so a process with another key is refused.
+   */
+  checkValue(): string;
 }
+
+const CHECK_LABEL = 'switchboard master key check v1';
 
 /** A SecretBox keyed by SHA-256 of the master key material. */
 export function createSecretBox(masterKey: string): SecretBox {
@@ -25,6 +32,9 @@ export function createSecretBox(masterKey: string): SecretBox {
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    },
+    checkValue() {
+      return crypto.createHmac('sha256', key).update(CHECK_LABEL, 'utf8').digest('base64url');
     },
   };
 }
