@@ -208,3 +208,34 @@ export function unmaskHeaders(next: HeaderPair[], stored: HeaderPair[]): HeaderP
     return old ? { key: h.key, value: old.value } : h;
   });
 }
+
+/** Whether two endpoint URLs share scheme, host and port; false when either does not parse. */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What of the stored credentials may follow an endpoint whose URL moves to another origin: none.
+ * The auth becomes `none` and custom headers whose names look like credentials are dropped (the
+ * others stay), unless the same change supplies them again. A credential is only ever sent to the
+ * origin it was written for.
+ */
+export function withoutCredentials(s: Pick<WebhookSettings, 'auth' | 'headers'>): Pick<WebhookSettings, 'auth' | 'headers'> {
+  return { auth: { type: 'none' }, headers: s.headers.filter((h) => !looksSecret(h.key)) };
+}
+
+/**
+ * After a move to another origin, a masked credential ("••••") sent back cannot mean "keep the
+ * stored one": names the field that must be sent in full, or null.
+ */
+export function maskedAfterMove(auth: WebhookAuth, headers: HeaderPair[]): ParamError | null {
+  const again = 'must be sent in full: the url moves to another origin, and a stored credential is never sent to an origin it was not written for.';
+  if (auth.type === 'basic' && auth.password === MASK) return { param: '/auth/password', message: `auth.password ${again}` };
+  if (auth.type === 'api_key' && auth.value === MASK) return { param: '/auth/value', message: `auth.value ${again}` };
+  const i = headers.findIndex((h) => h.value === MASK && looksSecret(h.key));
+  return i < 0 ? null : { param: `/headers/${i}/value`, message: `The value of header "${headers[i].key}" ${again}` };
+}
