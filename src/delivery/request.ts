@@ -13,8 +13,9 @@ export interface SignedRequest {
 /**
  * Builds the request for one envelope (Delivery on the wire): the Standard Webhooks headers signed
  * with every key in effect (two `v1,` signatures while a rotated secret is still valid), then the
- * endpoint's auth, then its custom headers. `body` must be the exact text that will be sent. Used
- * by the delivery worker and the synchronous webhooks (conversation.setup).
+ * endpoint's auth, then its custom headers (a custom `user-agent` replaces Switchboard's). `body`
+ * must be the exact text that will be sent. Used by the delivery worker and the synchronous
+ * webhooks (conversation.setup).
  */
 export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 'auth' | 'headers'>, msg: { id: string; body: string; timestamp?: number }): SignedRequest {
   const timestamp = msg.timestamp ?? Math.floor(Date.now() / 1000);
@@ -38,6 +39,14 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     url = withQueryParam(url, auth.name, auth.value);
   }
   for (const h of endpoint.headers) {
+    // A custom header replaces one set above under any spelling (User-Agent), never goes with it.
+    const lower = h.key.toLowerCase();
+    for (const k of Object.keys(headers)) {
+      if (k.toLowerCase() === lower) {
+        delete headers[k];
+        delete logged[k];
+      }
+    }
     headers[h.key] = h.value;
     logged[h.key] = looksSecret(h.key) ? MASK : h.value;
   }

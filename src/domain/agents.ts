@@ -6,6 +6,7 @@ import { JsonObject, Timestamp } from './schemas.ts';
 import { describeError, pointerOf } from './ajv-errors.ts';
 import { pointerEscape } from './json-pointer.ts';
 import type { ParamError } from './event-filter.ts';
+import { isClientOwnedHeader } from './http-headers.ts';
 
 /**
  * Agents (assistants) and their tool webhooks: the schemas shared by the API, the OpenAPI
@@ -231,14 +232,12 @@ function findUnsafePattern(node: unknown, at: string): string | null {
   return null;
 }
 
-// Headers the HTTP client owns: a template must not be able to set them.
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 
 function checkToolHeaders(headers: { key: string }[], base: string): ParamError | null {
   const seen = new Set<string>();
   for (const [j, h] of headers.entries()) {
     const key = h.key.toLowerCase();
-    if (RESERVED_HEADERS.has(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is set by Switchboard and cannot be configured.` };
+    if (isClientOwnedHeader(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is set by Switchboard and cannot be configured.` };
     if (seen.has(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is listed twice.` };
     seen.add(key);
   }

@@ -1,5 +1,6 @@
 import { validateEventPatterns, validateFilter, type ParamError } from './event-filter.ts';
 import { validateRetrySchedule } from './retry-policy.ts';
+import { isClientOwnedHeader } from './http-headers.ts';
 
 /**
  * The rules a webhook endpoint's settings must follow, each failure naming the field as a JSON
@@ -56,7 +57,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Header values: visible Latin-1 and spaces/tabs. CR, LF and NUL would split or end the header.
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
 const CRLF_NUL = /[\r\n\0]/;
-const ALWAYS_RESERVED = new Set(['content-type', 'content-length', 'host']);
+/** Headers no endpoint setting may set: the client's own (framing, hop-by-hop), content-type and the signature's. */
+function setBySwitchboard(lower: string): boolean {
+  return isClientOwnedHeader(lower) || lower === 'content-type' || lower.startsWith('webhook-');
+}
 // Header names whose values are credentials: masked on reads and in the attempt log.
 const SECRET_LOOKING = /authorization|cookie|token|secret|passw|api[-_]?key|apikey|credential|session|signature|private/i;
 
@@ -124,7 +128,7 @@ export function parseAuth(input: AuthInput): WebhookAuth | ParamError {
       if (where === 'header') {
         if (!TOKEN.test(name)) return { param: '/auth/name', message: 'auth.name must be a valid HTTP header name.' };
         const lower = name.toLowerCase();
-        if (ALWAYS_RESERVED.has(lower) || lower.startsWith('webhook-')) {
+        if (setBySwitchboard(lower)) {
           return { param: '/auth/name', message: `auth.name "${name}" is a header Switchboard sets itself.` };
         }
         if (BAD_VALUE_CHAR.test(value)) return { param: '/auth/value', message: 'auth.value must not contain CR, LF, NUL or other control characters.' };
@@ -141,8 +145,9 @@ export function parseAuth(input: AuthInput): WebhookAuth | ParamError {
 /**
  * Checks custom headers: at most MAX_HEADERS, valid non-empty names, no duplicates (ignoring
  * case), no CR/LF/NUL, and none of the headers Switchboard sets itself (`webhook-*`,
- * content-type, content-length, host, and authorization when auth is basic; the api_key header's
- * name when auth puts the key in a header, which would be a duplicate).
+ * content-type, the HTTP client's framing and hop-by-hop headers of http-headers.ts, and
+ * authorization when auth is basic; the api_key header's name when auth puts the key in a header,
+ * which would be a duplicate). `user-agent` may be set: it replaces Switchboard's.
  */
 export function validateHeaders(headers: HeaderPair[], auth: WebhookAuth): ParamError | null {
   if (headers.length > MAX_HEADERS) return { param: '/headers', message: `At most ${MAX_HEADERS} custom headers.` };
@@ -154,7 +159,7 @@ export function validateHeaders(headers: HeaderPair[], auth: WebhookAuth): Param
     if (CRLF_NUL.test(key)) return { param, message: 'A header key must not contain CR, LF or NUL.' };
     if (!TOKEN.test(key)) return { param, message: `"${key}" is not a valid HTTP header name.` };
     const lower = key.toLowerCase();
-    if (ALWAYS_RESERVED.has(lower) || lower.startsWith('webhook-') || (lower === 'authorization' && auth.type === 'basic')) {
+    if (setBySwitchboard(lower) || (lower === 'authorization' && auth.type === 'basic')) {
       return { param, message: `"${key}" is a header Switchboard sets itself.` };
     }
     if (auth.type === 'api_key' && auth.in === 'header' && lower === auth.name.toLowerCase()) {

@@ -117,8 +117,12 @@ for (const store of STORES) {
       assertInvalid(await create(api, { headers: [h('X-A', 'a\0b')] }), '/headers/0/value');
       assertInvalid(await create(api, { headers: [h('X-A\r\nB')] }), '/headers/0/key');
       assertInvalid(await create(api, { headers: [h('X A')] }), '/headers/0/key');
-      for (const reserved of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'content-length', 'Host']) {
+      const clientOwned = ['Transfer-Encoding', 'connection', 'Keep-Alive', 'upgrade', 'Expect', 'TE', 'trailer', 'Proxy-Authorization', 'proxy-connection'];
+      for (const reserved of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'content-length', 'Host', ...clientOwned]) {
         assertInvalid(await create(api, { headers: [h('X-Ok'), h(reserved)] }), '/headers/1/key');
+      }
+      for (const reserved of clientOwned) {
+        assertInvalid(await create(api, { auth: { type: 'api_key', in: 'header', name: reserved, value: 'k' } }), '/auth/name');
       }
       // authorization is reserved only when auth is basic
       assertInvalid(await create(api, { auth: { type: 'basic', username: 'u', password: 'p' }, headers: [h('Authorization', 'Bearer x')] }), '/headers/0/key');

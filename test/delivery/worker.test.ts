@@ -171,6 +171,19 @@ for (const store of STORES) {
       assert.doesNotMatch(all, /s3cret|key-1|k 2|tok"/);
     });
 
+    it('sends a custom user-agent instead of its own, once', async () => {
+      const c = await fresh();
+      const r = await receiver();
+      const wh = await endpoint(c, `${r.url}/ua`, { headers: [{ key: 'User-Agent', value: 'acme-gateway/2.1' }] });
+      await c.post('/v1/users', { name: 'UA' });
+      const [got] = await r.waitFor(1);
+      const agents = got.rawHeaders.filter((_, i) => i % 2 === 0 && got.rawHeaders[i].toLowerCase() === 'user-agent').length;
+      assert.equal(agents, 1, JSON.stringify(got.rawHeaders));
+      assert.equal(got.headers['user-agent'], 'acme-gateway/2.1');
+      const logged = (await settled(c, wh.id, 'succeeded')).attempts[0].request_headers;
+      assert.deepEqual(Object.keys(logged).filter((k) => k.toLowerCase() === 'user-agent'), ['User-Agent']);
+    });
+
     it('retries per the schedule, then fails the delivery and emits delivery.exhausted (never to that endpoint)', async () => {
       const c = await fresh();
       const bad = await receiver(statusHandler(500));
