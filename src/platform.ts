@@ -91,6 +91,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       allowTargets: parseAllowList(config.allowTargets),
       ...(config.caFile ? { ca: fs.readFileSync(config.caFile) } : {}),
       userAgent: USER_AGENT,
+      logger,
     }),
   };
   const services = createServices(ctx);

@@ -151,6 +151,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         body: event.payload,
         timeoutMs: endpoint.timeoutMs,
         maxResponseBytes: RESPONSE_BYTES_KEPT,
+        logContext: { webhook: endpoint.id, delivery: claim.id },
       });
     } finally {
       freed(lane);

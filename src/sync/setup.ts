@@ -71,6 +71,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       body,
       // The webhook service gives a setup endpoint 5 s unless the customer chose otherwise.
       timeoutMs: endpoint.timeoutMs,
+      logContext: { webhook: endpoint.id },
     });
     const auth = endpoint.auth;
     const loggedUrl = auth.type === 'api_key' && auth.in === 'query' ? withQueryParam(endpoint.url, auth.name, MASK) : endpoint.url;

@@ -440,6 +440,34 @@ for (const store of STORES) {
       }
     });
 
+    it('tells the tenant which rule refused a name, and only the server log what it resolved to', async () => {
+      const strict = await startTestServer(store, { SWITCHBOARD_ALLOW_HTTP: 'true' });
+      try {
+        const r = await receiver();
+        const c = strict.api;
+        const port = new URL(r.url).port;
+        const wh = await endpoint(c, `http://localhost:${port}/resolved`, { retry: { schedule: [] } });
+        await c.post('/v1/users', { name: 'refused by name' });
+        const d = await settled(c, wh.id, 'failed');
+        assert.equal(d.attempts[0].error, 'refused target localhost: it resolves to a loopback address');
+        const tenantSees = JSON.stringify([d, (await c.get(`/v1/webhooks/${wh.id}/deliveries`)).body]);
+        assert.doesNotMatch(tenantSees, /127\.0\.0\.1|::1/);
+        const line = await eventually(
+          async () => strict.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'refused outbound target' && l.webhook === wh.id),
+          5000,
+          'the refusal in the server log',
+        );
+        assert.equal(line.level, 40);
+        assert.match(line.address, /^(127\.0\.0\.1|::1)$/);
+        assert.equal(line.hostname, 'localhost');
+        assert.equal(line.rule, 'loopback');
+        assert.equal(line.delivery, d.id);
+        assert.equal(r.requests.length, 0);
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('recovers: re-queues failed deliveries and creates those skipped while failed', async () => {
       const c = await fresh();
       let status = 500;
