@@ -27,29 +27,29 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     'webhook-signature': signatureHeader(endpoint.secrets, msg.id, timestamp, msg.body),
   };
   const logged: Record<string, string> = { ...headers };
-  let url = endpoint.url;
-  const auth = endpoint.auth;
-  if (auth.type === 'basic') {
-    headers.authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
-    logged.authorization = `Basic ${MASK}`;
-  } else if (auth.type === 'api_key' && auth.in === 'header') {
-    headers[auth.name] = auth.value;
-    logged[auth.name] = MASK;
-  } else if (auth.type === 'api_key') {
-    url = withQueryParam(url, auth.name, auth.value);
-  }
-  for (const h of endpoint.headers) {
-    // A custom header replaces one set above under any spelling (User-Agent), never goes with it.
-    const lower = h.key.toLowerCase();
+  // A header set by the endpoint's auth or custom headers replaces one set above under any
+  // spelling (User-Agent), so it is never sent twice.
+  const put = (name: string, value: string, shown: string) => {
+    const lower = name.toLowerCase();
     for (const k of Object.keys(headers)) {
       if (k.toLowerCase() === lower) {
         delete headers[k];
         delete logged[k];
       }
     }
-    headers[h.key] = h.value;
-    logged[h.key] = looksSecret(h.key) ? MASK : h.value;
+    headers[name] = value;
+    logged[name] = shown;
+  };
+  let url = endpoint.url;
+  const auth = endpoint.auth;
+  if (auth.type === 'basic') {
+    put('authorization', 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64'), `Basic ${MASK}`);
+  } else if (auth.type === 'api_key' && auth.in === 'header') {
+    put(auth.name, auth.value, MASK);
+  } else if (auth.type === 'api_key') {
+    url = withQueryParam(url, auth.name, auth.value);
   }
+  for (const h of endpoint.headers) put(h.key, h.value, looksSecret(h.key) ? MASK : h.value);
   return { url, headers, loggedHeaders: logged };
 }
 
