@@ -3,12 +3,13 @@ import { loadConfig, ConfigError, type Flags } from './config.ts';
 import { createLogger, createPlatform } from './platform.ts';
 import { startServer, type RunnerFactory } from './server.ts';
 import { StoreLockedError } from './store/database.ts';
+import { MasterKeyError } from './store/master-key.ts';
 import { VERSION } from './version.ts';
 
 const workerRunners: RunnerFactory[] = [];
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof StoreLockedError) {
+  if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof MasterKeyError) {
     process.stderr.write(`switchboard: ${err.message}\n`);
     process.exit(2);
   }

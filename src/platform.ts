@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { createNotifier, type Notifier } from './store/notifier.ts';
-import { loadMasterKey } from './store/master-key.ts';
+import { loadMasterKey, verifyMasterKey } from './store/master-key.ts';
 import { createSecretBox } from './domain/secret-box.ts';
 import { createIdFactory } from './domain/ids.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -65,11 +65,18 @@ function createServices(ctx: ServiceContext) {
 }
 
 export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
+  const secrets = createSecretBox(loadMasterKey(config.masterKey, config.dataDir));
   const database: Database = await openDatabase({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     sqliteSynchronous: config.sqliteSynchronous,
   });
+  try {
+    await verifyMasterKey(database, secrets, logger);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   const notifier: Notifier = createNotifier(database.pool, (err) => logger.warn({ err }, 'notification listener failed'));
   const metrics: Metrics = createMetrics(() => queueStats(database.db));
   const ctx: ServiceContext = {
@@ -78,12 +85,13 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     newId: createIdFactory(),
     notifier,
     metrics,
-    secrets: createSecretBox(loadMasterKey(config.masterKey, config.dataDir)),
+    secrets,
     logger,
     httpClient: createHttpClient({
       allowTargets: parseAllowList(config.allowTargets),
       ...(config.caFile ? { ca: fs.readFileSync(config.caFile) } : {}),
       userAgent: USER_AGENT,
+      logger,
     }),
   };
   const services = createServices(ctx);

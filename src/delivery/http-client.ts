@@ -1,5 +1,6 @@
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
 import { Agent, buildConnector } from 'undici';
 import type { Cidr } from '../domain/address-policy.ts';
 import { checkHost, createGuardedLookup, TargetRefusedError } from './target-guard.ts';
@@ -17,6 +18,8 @@ export interface HttpClientOptions {
   /** Extra trusted CA certificate(s), added to the public roots (private PKI, tests). */
   ca?: string | Buffer;
   userAgent: string;
+  /** Where refused targets are logged with the address they resolved to (never in the result). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export interface OutboundRequest {
@@ -28,6 +31,8 @@ export interface OutboundRequest {
   timeoutMs: number;
   /** Response bytes kept (default 65536); the rest is discarded unread. */
   maxResponseBytes?: number;
+  /** Fields for the server log line of a refused target, e.g. `{ webhook: 'wh_...' }`. */
+  logContext?: Record<string, unknown>;
 }
 
 export type OutboundErrorCode = 'TIMEOUT' | 'TARGET_REFUSED' | 'CONNECTION' | 'DNS' | 'TLS' | 'INVALID_URL' | 'INVALID_REQUEST' | 'PROTOCOL';
@@ -87,10 +92,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       return fail('INVALID_URL', `invalid URL: ${req.url}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('INVALID_URL', `unsupported URL scheme ${url.protocol}`);
+    const refuse = (err: TargetRefusedError) => {
+      opts.logger?.warn({ ...req.logContext, hostname: err.hostname, address: err.address, rule: err.rule }, 'refused outbound target');
+      return fail('TARGET_REFUSED', err.message);
+    };
     try {
       checkHost(url.hostname, allow);
     } catch (err) {
-      return fail('TARGET_REFUSED', (err as Error).message);
+      return refuse(err as TargetRefusedError);
     }
 
     const headers: Record<string, string> = { ...req.headers };
@@ -154,6 +163,8 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     } catch (err) {
       const partial = { headers: resHeaders, body: Buffer.concat(chunks).toString('utf8'), truncated };
       if (signal.aborted) return fail('TIMEOUT', `timed out after ${req.timeoutMs} ms`, partial);
+      const refused = flattenErrors(err).find((e): e is TargetRefusedError => e instanceof TargetRefusedError);
+      if (refused) return refuse(refused);
       const [code, message] = classify(err);
       return fail(code, statusCode === null ? message : `${message} (after status ${statusCode})`, partial);
     } finally {

@@ -28,6 +28,12 @@ export interface SentAttempt {
   at: Date;
   loggedHeaders: Record<string, string>;
   result: OutboundResult;
+  /**
+   * False when the attempt failed on this side before anything was sent (the endpoint's
+   * credentials could not be decrypted): it follows the retry schedule like any failure, but does
+   * not count toward the endpoint's failure rule, which judges the receiver. Default true.
+   */
+  countsForEndpoint?: boolean;
 }
 
 export const isSuccess = (r: OutboundResult) => r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
@@ -90,7 +96,7 @@ export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]):
       const wasActive = wh.status === 'active';
       for (const i of e.failures) {
         const a = live[i];
-        if (i > e.lastSuccess) wh = await countFailed(work, wh, a.result, now);
+        if (i > e.lastSuccess && a.countsForEndpoint !== false) wh = await countFailed(work, wh, a.result, now);
         if (ours(a)) outcomes.set(a.claim.id, await reschedule(work, a, rows.get(a.claim.id)!, wh, now));
       }
       if (e.lastSuccess >= 0 && e.failures.every((i) => i < e.lastSuccess)) await resetFailures(work, webhookId);

@@ -13,8 +13,9 @@ export interface SignedRequest {
 /**
  * Builds the request for one envelope (Delivery on the wire): the Standard Webhooks headers signed
  * with every key in effect (two `v1,` signatures while a rotated secret is still valid), then the
- * endpoint's auth, then its custom headers. `body` must be the exact text that will be sent. Used
- * by the delivery worker and the synchronous webhooks (conversation.setup).
+ * endpoint's auth, then its custom headers (a custom `user-agent` replaces Switchboard's). `body`
+ * must be the exact text that will be sent. Used by the delivery worker and the synchronous
+ * webhooks (conversation.setup).
  */
 export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 'auth' | 'headers'>, msg: { id: string; body: string; timestamp?: number }): SignedRequest {
   const timestamp = msg.timestamp ?? Math.floor(Date.now() / 1000);
@@ -26,22 +27,30 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     'webhook-signature': signatureHeader(endpoint.secrets, msg.id, timestamp, msg.body),
   };
   const logged: Record<string, string> = { ...headers };
+  // A header set by the endpoint's auth or custom headers replaces one set above under any
+  // spelling (User-Agent), so it is never sent twice.
+  const put = (name: string, value: string, shown: string) => {
+    const lower = name.toLowerCase();
+    for (const k of Object.keys(headers)) {
+      if (k.toLowerCase() === lower) {
+        delete headers[k];
+        delete logged[k];
+      }
+    }
+    headers[name] = value;
+    logged[name] = shown;
+  };
   let url = endpoint.url;
   const auth = endpoint.auth;
   if (auth.type === 'basic') {
-    headers.authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64');
-    logged.authorization = `Basic ${MASK}`;
+    put('authorization', 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64'), `Basic ${MASK}`);
   } else if (auth.type === 'api_key' && auth.in === 'header') {
-    headers[auth.name] = auth.value;
-    logged[auth.name] = MASK;
+    put(auth.name, auth.value, MASK);
   } else if (auth.type === 'api_key') {
     url = withQueryParam(url, auth.name, auth.value);
   }
   const credentials = endpointCredentials(endpoint);
-  for (const h of endpoint.headers) {
-    headers[h.key] = h.value;
-    logged[h.key] = isSecretHeader(h.key) ? MASK : redactText(h.value, credentials);
-  }
+  for (const h of endpoint.headers) put(h.key, h.value, isSecretHeader(h.key) ? MASK : redactText(h.value, credentials));
   return { url, headers, loggedHeaders: logged };
 }
 

@@ -7,10 +7,20 @@ import { checkAddress, type Cidr } from '../domain/address-policy.ts';
  * later rebound) to a private address cannot reach the server's own network.
  */
 
-/** Thrown (or passed to the connect callback) when a target address is refused. */
+/**
+ * Thrown (or passed to the connect callback) when a target address is refused. The message is
+ * what the tenant sees (attempt and log errors): the rule, and the address only when the URL
+ * itself spelled it. The address a name resolved to is in `address`, for the server log only:
+ * telling it to the tenant would map the server's network.
+ */
 export class TargetRefusedError extends Error {
   readonly code = 'TARGET_REFUSED';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly hostname: string,
+    readonly address: string,
+    readonly rule: string,
+  ) {
     super(message);
     this.name = 'TargetRefusedError';
   }
@@ -24,7 +34,7 @@ export function checkHost(hostname: string, allow: Cidr[]): void {
   const host = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
   if (net.isIP(host) === 0) return; // a name: vetted after resolution by the guarded lookup
   const verdict = checkAddress(host, allow);
-  if (!verdict.allowed) throw new TargetRefusedError(verdict.reason);
+  if (!verdict.allowed) throw new TargetRefusedError(verdict.reason, host, host, verdict.rule);
 }
 
 /** A `net.LookupFunction` that resolves with dns.lookup and refuses the name if any address is refused. */
@@ -49,7 +59,10 @@ export function createGuardedLookup(allow: Cidr[]): net.LookupFunction {
       // either a mistake or a probe, and dialling only part of it would hide that.
       for (const a of addresses) {
         const verdict = checkAddress(a.address, allow);
-        if (!verdict.allowed) return callback(new TargetRefusedError(`${verdict.reason}, resolved from ${hostname}`), wantAll ? [] : '');
+        if (!verdict.allowed) {
+          const refused = new TargetRefusedError(`refused target ${hostname}: it resolves to a ${verdict.rule} address`, hostname, a.address, verdict.rule);
+          return callback(refused, wantAll ? [] : '');
+        }
       }
       if (wantAll) callback(null, addresses);
       else callback(null, addresses[0]!.address, addresses[0]!.family);

@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../services/context.ts';
 import type { Runner, RunnerFactory } from '../server.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
-import { endpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
+import { endpointOf, unreadableEndpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
 import { buildSignedRequest } from './request.ts';
 import { isSuccess } from './record.ts';
 import { createRecorder } from './recorder.ts';
@@ -24,6 +24,8 @@ const NEXT_DUE_REFRESH_MS = 250;
 const GATHER_MS = 3;
 // Time kept between an attempt's deadline and its lease's end, for recording the outcome.
 const LEASE_MARGIN_MS = 2000;
+/** The attempt error of a delivery whose endpoint's sealed credentials or secret cannot be opened. */
+export const UNDECRYPTABLE_ERROR = 'cannot decrypt endpoint credentials: the master key differs from the one that sealed them';
 
 interface Job {
   claim: ClaimedDelivery;
@@ -149,6 +151,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         body: event.payload,
         timeoutMs: endpoint.timeoutMs,
         maxResponseBytes: RESPONSE_BYTES_KEPT,
+        logContext: { webhook: endpoint.id, delivery: claim.id },
       });
     } finally {
       freed(lane);
@@ -162,6 +165,38 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     // A retry is scheduled (maybe due at once), or the conversation's next delivery became
     // claimable: either way the loop must look again, now that the outcome committed.
     else if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
+  }
+
+  /** Keeps an attempt's promise until it settles, so stop() can wait for it. */
+  function track(p: Promise<void>): void {
+    const tracked: Promise<void> = p
+      .catch((err: unknown) => ctx.logger.error({ err }, 'recording a delivery attempt failed'))
+      .finally(() => attempts.delete(tracked));
+    attempts.add(tracked);
+  }
+
+  /**
+   * A delivery that cannot be signed or authenticated is not sent: it gets a failed attempt saying
+   * why, visible in the delivery log, and is retried on the endpoint's schedule (exhausted in the
+   * end), so an operator who fixes SWITCHBOARD_MASTER_KEY sees the next attempts go out.
+   */
+  async function failUnsendable(endpoint: Endpoint, job: Job): Promise<void> {
+    let recorded: Awaited<ReturnType<typeof recorder.record>>;
+    try {
+      recorded = await recorder.record({
+        claim: job.claim,
+        endpoint,
+        eventType: job.event.type,
+        at: new Date(),
+        loggedHeaders: {},
+        result: { statusCode: null, headers: {}, body: '', truncated: false, durationMs: 0, error: UNDECRYPTABLE_ERROR, errorCode: null },
+        countsForEndpoint: false,
+      });
+    } finally {
+      held--;
+    }
+    if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
+    if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
   }
 
   /** Gives claimed deliveries back unsent: no attempt counted, due again now. */
@@ -188,11 +223,14 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     const now = Date.now();
     const rows = await db.selectFrom('webhooks').selectAll().where('id', 'in', [...new Set(batch.map((c) => c.webhook_id))]).execute();
     const current = new Map<string, Endpoint>();
+    const unreadable = new Set<string>();
     for (const row of rows) {
       try {
         current.set(row.id, endpointFor(row, now));
       } catch (err) {
         ctx.logger.error({ err, webhook: row.id }, 'cannot decrypt webhook endpoint credentials');
+        current.set(row.id, unreadableEndpointOf(row));
+        unreadable.add(row.id);
       }
     }
     const events = await loadEvents(db, [...new Set(batch.map((c) => c.event_id))]);
@@ -206,6 +244,10 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         unsent.push({ claim, event: event ?? { type: '', payload: '' } });
         // Whatever its lane still holds waits too.
         if (endpoint && endpoint.status !== 'active') unsent.push(...(lanes.get(endpoint.id)?.queue.splice(0) ?? []));
+        continue;
+      }
+      if (unreadable.has(endpoint.id)) {
+        track(failUnsendable(endpoint, { claim, event }));
         continue;
       }
       const lane = laneFor(endpoint);

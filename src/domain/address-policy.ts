@@ -15,7 +15,12 @@ export interface Cidr {
   text: string;
 }
 
-export type AddressCheck = { allowed: true } | { allowed: false; reason: string };
+/**
+ * `rule` names the range that refused the address without the address itself ("loopback",
+ * "private (IPv4-mapped)"): what a tenant may be told about a name that resolved there. `reason`
+ * includes the address, for an address the tenant wrote themselves and for the server log.
+ */
+export type AddressCheck = { allowed: true } | { allowed: false; reason: string; rule: string };
 
 type Range = [Address, number, string];
 
@@ -117,10 +122,11 @@ function parseIp(s: string): Address | null {
 export function checkAddress(ip: string, allow: Cidr[]): AddressCheck {
   const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip; // zone ids only appear on link-local
   const addr = parseIp(bare);
-  if (addr === null) return { allowed: false, reason: `refused target ${ip} (not an IP address)` };
+  if (addr === null) return { allowed: false, reason: `refused target ${ip} (not an IP address)`, rule: 'not an IP address' };
   if (isAllowed(addr, allow)) return { allowed: true };
 
   let label: string | null;
+  let rule: string | null = null;
   if (addr.kind() === 'ipv4') {
     label = firstMatch(addr, V4_REFUSED);
   } else {
@@ -131,11 +137,12 @@ export function checkAddress(ip: string, allow: Cidr[]): AddressCheck {
       if (isAllowed(v4, allow)) return { allowed: true };
       const inner = firstMatch(v4, V4_REFUSED);
       label = inner === null ? null : `${embedding} ${v4.toString()}, ${inner}`;
+      rule = inner === null ? null : `${inner} (${embedding})`;
     } else {
       label = firstMatch(v6, V6_REFUSED) ?? (v6.match(GLOBAL_UNICAST, GLOBAL_UNICAST_BITS) ? null : 'reserved');
     }
   }
-  return label === null ? { allowed: true } : { allowed: false, reason: `refused target ${ip} (${label})` };
+  return label === null ? { allowed: true } : { allowed: false, reason: `refused target ${ip} (${label})`, rule: rule ?? label };
 }
 
 function isAllowed(addr: Address, allow: Cidr[]): boolean {

@@ -9,6 +9,7 @@ import { linearRegExp } from './linear-regexp.ts';
 import { isSystemVariable, templateOrigin, urlOriginProblem } from './template.ts';
 import { redactJson } from './masking.ts';
 import type { ParamError } from './event-filter.ts';
+import { isClientOwnedHeader } from './http-headers.ts';
 
 /**
  * Agents (assistants) and their tool webhooks: the schemas shared by the API, the OpenAPI
@@ -311,14 +312,12 @@ function findUnsupportedPattern(node: unknown, at: string): ParamError | null {
   return null;
 }
 
-// Headers the HTTP client owns: a template must not be able to set them.
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 
 function checkToolHeaders(headers: { key: string }[], base: string): ParamError | null {
   const seen = new Set<string>();
   for (const [j, h] of headers.entries()) {
     const key = h.key.toLowerCase();
-    if (RESERVED_HEADERS.has(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is set by Switchboard and cannot be configured.` };
+    if (isClientOwnedHeader(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is set by Switchboard and cannot be configured.` };
     if (seen.has(key)) return { param: `${base}/${j}/key`, message: `The ${h.key} header is listed twice.` };
     seen.add(key);
   }

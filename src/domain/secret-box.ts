@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { SwitchboardError } from './errors.ts';
 
 /**
  * AES-256-GCM encryption of secrets at rest (signing secrets, endpoint credentials). The stored
@@ -7,7 +8,19 @@ import crypto from 'node:crypto';
 export interface SecretBox {
   seal(plaintext: string): string;
   open(sealed: string): string;
+  /**
+   * A value that tells keys apart without revealing them (HMAC-SHA256 of a fixed label under the
+   * key), stored at first start so a process with another key is refused.
+   */
+  checkValue(): string;
 }
+
+const CHECK_LABEL = 'switchboard master key check v1';
+
+/** Why a sealed value does not open, as the API answers it (a 500: only the operator can fix it). */
+export const UNDECRYPTABLE_MESSAGE =
+  "This endpoint's credentials cannot be decrypted: the server's master key differs from the one that sealed them. " +
+  'The server operator must set SWITCHBOARD_MASTER_KEY back to that key.';
 
 /** A SecretBox keyed by SHA-256 of the master key material. */
 export function createSecretBox(masterKey: string): SecretBox {
@@ -24,7 +37,15 @@ export function createSecretBox(masterKey: string): SecretBox {
       if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('not a sealed secret');
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+      try {
+        return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+      } catch {
+        // GCM's tag check failed: sealed under another key (or altered), never a client's mistake.
+        throw new SwitchboardError('internal', UNDECRYPTABLE_MESSAGE);
+      }
+    },
+    checkValue() {
+      return crypto.createHmac('sha256', key).update(CHECK_LABEL, 'utf8').digest('base64url');
     },
   };
 }

@@ -1,6 +1,7 @@
 import { validateEventPatterns, validateFilter, type ParamError } from './event-filter.ts';
 import { validateRetrySchedule } from './retry-policy.ts';
 import { MASK, isSecretHeader } from './masking.ts';
+import { isClientOwnedHeader } from './http-headers.ts';
 
 /**
  * The rules a webhook endpoint's settings must follow, each failure naming the field as a JSON
@@ -57,7 +58,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Header values: visible Latin-1 and spaces/tabs. CR, LF and NUL would split or end the header.
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]/;
 const CRLF_NUL = /[\r\n\0]/;
-const ALWAYS_RESERVED = new Set(['content-type', 'content-length', 'host']);
+/** Headers no endpoint setting may set: the client's own (framing, hop-by-hop), content-type and the signature's. */
+function setBySwitchboard(lower: string): boolean {
+  return isClientOwnedHeader(lower) || lower === 'content-type' || lower.startsWith('webhook-');
+}
 /** Whether a custom header's value is masked on reads and in logs (the one rule: masking.ts). */
 export function looksSecret(headerName: string): boolean {
   return isSecretHeader(headerName);
@@ -129,7 +133,7 @@ export function parseAuth(input: AuthInput): WebhookAuth | ParamError {
       if (where === 'header') {
         if (!TOKEN.test(name)) return { param: '/auth/name', message: 'auth.name must be a valid HTTP header name.' };
         const lower = name.toLowerCase();
-        if (ALWAYS_RESERVED.has(lower) || lower.startsWith('webhook-')) {
+        if (setBySwitchboard(lower)) {
           return { param: '/auth/name', message: `auth.name "${name}" is a header Switchboard sets itself.` };
         }
         if (BAD_VALUE_CHAR.test(value)) return { param: '/auth/value', message: 'auth.value must not contain CR, LF, NUL or other control characters.' };
@@ -146,8 +150,9 @@ export function parseAuth(input: AuthInput): WebhookAuth | ParamError {
 /**
  * Checks custom headers: at most MAX_HEADERS, valid non-empty names, no duplicates (ignoring
  * case), no CR/LF/NUL, and none of the headers Switchboard sets itself (`webhook-*`,
- * content-type, content-length, host, and authorization when auth is basic; the api_key header's
- * name when auth puts the key in a header, which would be a duplicate).
+ * content-type, the HTTP client's framing and hop-by-hop headers of http-headers.ts, and
+ * authorization when auth is basic; the api_key header's name when auth puts the key in a header,
+ * which would be a duplicate). `user-agent` may be set: it replaces Switchboard's.
  */
 export function validateHeaders(headers: HeaderPair[], auth: WebhookAuth): ParamError | null {
   if (headers.length > MAX_HEADERS) return { param: '/headers', message: `At most ${MAX_HEADERS} custom headers.` };
@@ -159,7 +164,7 @@ export function validateHeaders(headers: HeaderPair[], auth: WebhookAuth): Param
     if (CRLF_NUL.test(key)) return { param, message: 'A header key must not contain CR, LF or NUL.' };
     if (!TOKEN.test(key)) return { param, message: `"${key}" is not a valid HTTP header name.` };
     const lower = key.toLowerCase();
-    if (ALWAYS_RESERVED.has(lower) || lower.startsWith('webhook-') || (lower === 'authorization' && auth.type === 'basic')) {
+    if (setBySwitchboard(lower) || (lower === 'authorization' && auth.type === 'basic')) {
       return { param, message: `"${key}" is a header Switchboard sets itself.` };
     }
     if (auth.type === 'api_key' && auth.in === 'header' && lower === auth.name.toLowerCase()) {
@@ -212,4 +217,35 @@ export function unmaskHeaders(next: HeaderPair[], stored: HeaderPair[]): HeaderP
     const old = stored.find((s) => s.key.toLowerCase() === h.key.toLowerCase());
     return old ? { key: h.key, value: old.value } : h;
   });
+}
+
+/** Whether two endpoint URLs share scheme, host and port; false when either does not parse. */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What of the stored credentials may follow an endpoint whose URL moves to another origin: none.
+ * The auth becomes `none` and custom headers whose names look like credentials are dropped (the
+ * others stay), unless the same change supplies them again. A credential is only ever sent to the
+ * origin it was written for.
+ */
+export function withoutCredentials(s: Pick<WebhookSettings, 'auth' | 'headers'>): Pick<WebhookSettings, 'auth' | 'headers'> {
+  return { auth: { type: 'none' }, headers: s.headers.filter((h) => !looksSecret(h.key)) };
+}
+
+/**
+ * After a move to another origin, a masked credential ("••••") sent back cannot mean "keep the
+ * stored one": names the field that must be sent in full, or null.
+ */
+export function maskedAfterMove(auth: WebhookAuth, headers: HeaderPair[]): ParamError | null {
+  const again = 'must be sent in full: the url moves to another origin, and a stored credential is never sent to an origin it was not written for.';
+  if (auth.type === 'basic' && auth.password === MASK) return { param: '/auth/password', message: `auth.password ${again}` };
+  if (auth.type === 'api_key' && auth.value === MASK) return { param: '/auth/value', message: `auth.value ${again}` };
+  const i = headers.findIndex((h) => h.value === MASK && looksSecret(h.key));
+  return i < 0 ? null : { param: `/headers/${i}/value`, message: `The value of header "${headers[i].key}" ${again}` };
 }

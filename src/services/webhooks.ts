@@ -6,11 +6,14 @@ import { generateSecret } from '../domain/signing.ts';
 import { EVENT_TYPE_NAMES } from '../domain/event-types.ts';
 import {
   isSetupEndpoint,
+  maskedAfterMove,
   parseAuth,
+  sameOrigin,
   SETUP_EVENT,
   unmaskAuth,
   unmaskHeaders,
   validateSettings,
+  withoutCredentials,
   type AuthInput,
   type HeaderPair,
   type WebhookSettings,
@@ -65,11 +68,22 @@ export function createWebhookService(ctx: ServiceContext) {
 
   /** Applies input over base settings and checks every rule; throws a 422 naming the field. */
   function merge(base: WebhookSettings, input: WebhookInput, stored: WebhookSettings | null): WebhookSettings {
+    // Credentials written for one origin are not carried to another (see withoutCredentials).
+    const moved = stored !== null && input.url !== undefined && !sameOrigin(input.url, stored.url);
+    if (moved) {
+      base = { ...base, ...withoutCredentials(base) };
+      stored = { ...stored!, ...withoutCredentials(stored!) };
+    }
     let auth = base.auth;
     if (input.auth !== undefined) {
       const parsed = parseAuth(input.auth);
       if ('param' in parsed) throw invalid(parsed.param, parsed.message);
       auth = stored ? unmaskAuth(parsed, stored.auth) : parsed;
+    }
+    const headers = input.headers === undefined ? base.headers : stored ? unmaskHeaders(input.headers, stored.headers) : input.headers;
+    if (moved) {
+      const masked = maskedAfterMove(auth, headers);
+      if (masked) throw invalid(masked.param, masked.message);
     }
     const next: WebhookSettings = {
       url: input.url ?? base.url,
@@ -77,7 +91,7 @@ export function createWebhookService(ctx: ServiceContext) {
       events: input.events ?? base.events,
       filter: input.filter === undefined ? base.filter : input.filter,
       auth,
-      headers: input.headers === undefined ? base.headers : stored ? unmaskHeaders(input.headers, stored.headers) : input.headers,
+      headers,
       retry: input.retry ?? base.retry,
       failure_threshold: input.failure_threshold ?? base.failure_threshold,
       timeout_ms: input.timeout_ms ?? base.timeout_ms,

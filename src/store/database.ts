@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -6,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely
 import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
 import { createGroupCommit } from './group-commit.ts';
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -51,8 +51,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 }
 
 function openSqlite(opts: DatabaseOptions): Database {
-  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(opts.dataDir);
   const file = path.join(opts.dataDir, 'switchboard.db');
+  // SQLite would create the file 0644; made 0600 first, it also hands that mode to -wal and -shm.
+  ensurePrivateFile(file);
+  for (const extra of ['-wal', '-shm', '-journal']) tightenIfPresent(file + extra);
   const sqlite = new SQLite(file);
   try {
     // Exclusive locking makes the OS file lock ours for the life of the connection: a second

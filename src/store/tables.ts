@@ -7,6 +7,7 @@ import type { ColumnType, Generated } from 'kysely';
  */
 export interface Tables {
   schema_migrations: { id: string; applied_at: string };
+  master_key_check: { id: string; value: string; created_at: string };
   companies: { id: string; name: string; created_at: string };
   api_keys: {
     id: string;

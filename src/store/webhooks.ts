@@ -128,6 +128,33 @@ export function endpointOf(row: WebhookRow, secrets: SecretBox, now = Date.now()
   };
 }
 
+/**
+ * The endpoint of a row whose sealed columns cannot be opened (sealed under another master key):
+ * its plain settings, no credentials and no signing keys. The worker uses it only to record each
+ * delivery's failed attempt on the endpoint's retry schedule; nothing is ever sent with it.
+ */
+export function unreadableEndpointOf(row: WebhookRow): Endpoint {
+  return {
+    id: row.id,
+    companyId: row.company_id,
+    url: row.url,
+    description: row.description,
+    status: row.status as WebhookStatus,
+    events: JSON.parse(row.events) as string[],
+    filter: row.filter === null ? null : (JSON.parse(row.filter) as Record<string, unknown>),
+    secrets: [],
+    auth: { type: 'none' },
+    headers: [],
+    retrySchedule: (JSON.parse(row.retry) as { schedule: number[] }).schedule,
+    failureThreshold: row.failure_threshold,
+    timeoutMs: row.timeout_ms,
+    ordering: row.ordering as Endpoint['ordering'],
+    maxInFlight: row.max_in_flight,
+    rateLimitPerS: row.rate_limit_per_s,
+    setupFailure: row.setup_failure as Endpoint['setupFailure'],
+  };
+}
+
 /** The decrypted endpoint with this id (any company, any status), or undefined. */
 export async function loadEndpoint(db: Kysely<Tables>, secrets: SecretBox, id: string): Promise<Endpoint | undefined> {
   const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();

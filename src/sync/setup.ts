@@ -76,6 +76,7 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
       body,
       // The webhook service gives a setup endpoint 5 s unless the customer chose otherwise.
       timeoutMs: endpoint.timeoutMs,
+      logContext: { webhook: endpoint.id },
     });
     // The log shows the request through the one masking policy: the credentials wherever they
     // appear (a query api key in the URL), secret-named fields of the envelope.

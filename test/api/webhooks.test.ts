@@ -129,8 +129,12 @@ for (const store of STORES) {
       assertInvalid(await create(api, { headers: [h('X-A', 'a\0b')] }), '/headers/0/value');
       assertInvalid(await create(api, { headers: [h('X-A\r\nB')] }), '/headers/0/key');
       assertInvalid(await create(api, { headers: [h('X A')] }), '/headers/0/key');
-      for (const reserved of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'content-length', 'Host']) {
+      const clientOwned = ['Transfer-Encoding', 'connection', 'Keep-Alive', 'upgrade', 'Expect', 'TE', 'trailer', 'Proxy-Authorization', 'proxy-connection'];
+      for (const reserved of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'content-length', 'Host', ...clientOwned]) {
         assertInvalid(await create(api, { headers: [h('X-Ok'), h(reserved)] }), '/headers/1/key');
+      }
+      for (const reserved of clientOwned) {
+        assertInvalid(await create(api, { auth: { type: 'api_key', in: 'header', name: reserved, value: 'k' } }), '/auth/name');
       }
       // authorization is reserved only when auth is basic
       assertInvalid(await create(api, { auth: { type: 'basic', username: 'u', password: 'p' }, headers: [h('Authorization', 'Bearer x')] }), '/headers/0/key');
@@ -228,6 +232,54 @@ for (const store of STORES) {
       const nf = await c.patch(`/v1/webhooks/${wh.id}`, { filter: null });
       assert.equal(nf.body.filter, null);
       assert.equal(nf.body.description, 'crm');
+    });
+
+    it('drops stored credentials when the url moves to another origin, unless the same patch sends them again', async () => {
+      const c = await fresh();
+      const { db } = t.server.platform.database;
+      const storedOf = async (id: string) => settingsOf(await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow(), t.server.platform.secrets);
+      const res = await create(c, {
+        url: 'https://hooks.example.com/in',
+        auth: { type: 'basic', username: 'ada', password: 'pa55-word' },
+        headers: [
+          { key: 'X-Source', value: 'switchboard' },
+          { key: 'X-Api-Token', value: 'tok-123' },
+        ],
+      });
+      assert.equal(res.status, 201, res.text);
+      const id = res.body.id;
+
+      // Same origin, other path and query: the credentials stay.
+      let p = await c.patch(`/v1/webhooks/${id}`, { url: 'https://hooks.example.com:443/v2?x=1' });
+      assert.equal(p.status, 200, p.text);
+      assert.deepEqual((await storedOf(id)).auth, { type: 'basic', username: 'ada', password: 'pa55-word' });
+
+      // Another host, port or scheme: auth becomes none and credential-looking headers go.
+      for (const url of ['https://evil.example.net/in', 'https://hooks.example.com:8443/in']) {
+        const again = await c.patch(`/v1/webhooks/${id}`, { url: 'https://hooks.example.com/in', auth: { type: 'basic', username: 'ada', password: 'pa55-word' }, headers: [{ key: 'X-Source', value: 'switchboard' }, { key: 'X-Api-Token', value: 'tok-123' }] });
+        assert.equal(again.status, 200, again.text);
+        p = await c.patch(`/v1/webhooks/${id}`, { url });
+        assert.equal(p.status, 200, p.text);
+        assert.deepEqual(p.body.auth, { type: 'none' });
+        assert.deepEqual(p.body.headers, [{ key: 'X-Source', value: 'switchboard' }]);
+        const stored = await storedOf(id);
+        assert.deepEqual(stored.auth, { type: 'none' }, url);
+        assert.deepEqual(stored.headers, [{ key: 'X-Source', value: 'switchboard' }], url);
+      }
+
+      // A read-modify-write that moves the url cannot carry a masked credential along: 422.
+      await c.patch(`/v1/webhooks/${id}`, { url: 'https://hooks.example.com/in', auth: { type: 'api_key', in: 'header', name: 'X-Key', value: 'k-1' }, headers: [{ key: 'X-Api-Token', value: 'tok-123' }] });
+      const read = (await c.get(`/v1/webhooks/${id}`)).body;
+      assertInvalid(await c.patch(`/v1/webhooks/${id}`, { url: 'https://other.example.org/in', auth: read.auth }), '/auth/value');
+      assertInvalid(await c.patch(`/v1/webhooks/${id}`, { url: 'https://other.example.org/in', auth: { type: 'none' }, headers: read.headers }), '/headers/0/value');
+      assert.deepEqual((await storedOf(id)).auth, { type: 'api_key', in: 'header', name: 'X-Key', value: 'k-1' });
+
+      // Sent again in full with the move, they are kept for the new origin.
+      p = await c.patch(`/v1/webhooks/${id}`, { url: 'https://other.example.org/in', auth: { type: 'api_key', in: 'header', name: 'X-Key', value: 'k-2' } });
+      assert.equal(p.status, 200, p.text);
+      const moved = await storedOf(id);
+      assert.deepEqual(moved.auth, { type: 'api_key', in: 'header', name: 'X-Key', value: 'k-2' });
+      assert.deepEqual(moved.headers, []);
     });
 
     it('serves and rotates the signing secret; the previous one keeps signing for 24 h', async () => {

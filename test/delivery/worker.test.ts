@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { startTestServer, STORES, type TestServer, type Client } from '../helpers/server.ts';
 import { startHookReceiver, eventually, statusHandler, type HookReceiver, type Received } from '../helpers/webhook-receiver.ts';
 import { VERSION } from '../../src/version.ts';
+import { createSecretBox } from '../../src/domain/secret-box.ts';
 
 const DEV_ENV = { SWITCHBOARD_ALLOW_HTTP: 'true', SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,6 +170,19 @@ for (const store of STORES) {
       assert.equal((await logged(header.id))['X-Api-Key'], '••••');
       const all = JSON.stringify(await Promise.all([basic.id, header.id, query.id].map(async (id) => delivery(c, (await deliveries(c, id))[0].id))));
       assert.doesNotMatch(all, /s3cret|key-1|k 2|tok"/);
+    });
+
+    it('sends a custom user-agent instead of its own, once', async () => {
+      const c = await fresh();
+      const r = await receiver();
+      const wh = await endpoint(c, `${r.url}/ua`, { headers: [{ key: 'User-Agent', value: 'acme-gateway/2.1' }] });
+      await c.post('/v1/users', { name: 'UA' });
+      const [got] = await r.waitFor(1);
+      const agents = got.rawHeaders.filter((_, i) => i % 2 === 0 && got.rawHeaders[i].toLowerCase() === 'user-agent').length;
+      assert.equal(agents, 1, JSON.stringify(got.rawHeaders));
+      assert.equal(got.headers['user-agent'], 'acme-gateway/2.1');
+      const logged = (await settled(c, wh.id, 'succeeded')).attempts[0].request_headers;
+      assert.deepEqual(Object.keys(logged).filter((k) => k.toLowerCase() === 'user-agent'), ['User-Agent']);
     });
 
     it('retries per the schedule, then fails the delivery and emits delivery.exhausted (never to that endpoint)', async () => {
@@ -385,6 +400,38 @@ for (const store of STORES) {
       assert.equal((await c.get('/v1/deliveries/dlv_01JAAAAAAAAAAAAAAAAAAAAAAA')).status, 404);
     });
 
+    it('records a delivery whose endpoint credentials cannot be decrypted as failed attempts, on the retry schedule', async () => {
+      const c = await fresh();
+      const r = await receiver();
+      const ops = await receiver();
+      const wh = await endpoint(c, `${r.url}/sealed`, { auth: { type: 'basic', username: 'u', password: 'p' }, retry: { schedule: [0, 1] }, failure_threshold: 2 });
+      await endpoint(c, `${ops.url}/ops`, { events: ['delivery.exhausted', 'webhook.failed'] });
+      // As a process with another master key would have written it.
+      const foreign = createSecretBox(crypto.randomBytes(32).toString('base64'));
+      await t.server.platform.database.db
+        .updateTable('webhooks')
+        .set({ auth: foreign.seal(JSON.stringify({ type: 'basic', username: 'u', password: 'p' })) })
+        .where('id', '=', wh.id)
+        .execute();
+      await c.post('/v1/users', { name: 'Sealed' });
+      const d = await settled(c, wh.id, 'failed');
+      const error = 'cannot decrypt endpoint credentials: the master key differs from the one that sealed them';
+      assert.deepEqual(d.attempts.map((a: any) => [a.status_code, a.error]), [[null, error], [null, error], [null, error]]);
+      assert.ok(Date.parse(d.attempts[2].at) - Date.parse(d.attempts[1].at) >= 900, 'the second retry waited its scheduled second');
+      const listed = (await deliveries(c, wh.id))[0];
+      assert.equal(listed.status, 'failed');
+      const [exhausted] = await ops.waitFor(1);
+      assert.equal(JSON.parse(exhausted.body).data.delivery.last_error, error);
+      assert.equal(r.requests.length, 0, 'nothing is sent without its credentials');
+      // Not the receiver's fault: the failure rule (threshold 2) did not trip.
+      const row = await t.server.platform.database.db.selectFrom('webhooks').select(['status', 'failure_count']).where('id', '=', wh.id).executeTakeFirstOrThrow();
+      assert.deepEqual([row.status, Number(row.failure_count)], ['active', 0]);
+      // Reading the endpoint says why instead of an anonymous 500.
+      const read = await c.get(`/v1/webhooks/${wh.id}`);
+      assert.equal(read.status, 500);
+      assert.match(read.body.error.message, /cannot be decrypted: the server's master key differs/);
+    });
+
     it('records a refused private target as the attempt error', async () => {
       const strict = await startTestServer(store, { SWITCHBOARD_ALLOW_HTTP: 'true' });
       try {
@@ -395,6 +442,34 @@ for (const store of STORES) {
         const d = await settled(c, wh.id, 'failed');
         assert.equal(d.attempts[0].status_code, null);
         assert.match(d.attempts[0].error, /refused/i);
+        assert.equal(r.requests.length, 0);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('tells the tenant which rule refused a name, and only the server log what it resolved to', async () => {
+      const strict = await startTestServer(store, { SWITCHBOARD_ALLOW_HTTP: 'true' });
+      try {
+        const r = await receiver();
+        const c = strict.api;
+        const port = new URL(r.url).port;
+        const wh = await endpoint(c, `http://localhost:${port}/resolved`, { retry: { schedule: [] } });
+        await c.post('/v1/users', { name: 'refused by name' });
+        const d = await settled(c, wh.id, 'failed');
+        assert.equal(d.attempts[0].error, 'refused target localhost: it resolves to a loopback address');
+        const tenantSees = JSON.stringify([d, (await c.get(`/v1/webhooks/${wh.id}/deliveries`)).body]);
+        assert.doesNotMatch(tenantSees, /127\.0\.0\.1|::1/);
+        const line = await eventually(
+          async () => strict.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'refused outbound target' && l.webhook === wh.id),
+          5000,
+          'the refusal in the server log',
+        );
+        assert.equal(line.level, 40);
+        assert.match(line.address, /^(127\.0\.0\.1|::1)$/);
+        assert.equal(line.hostname, 'localhost');
+        assert.equal(line.rule, 'loopback');
+        assert.equal(line.delivery, d.id);
         assert.equal(r.requests.length, 0);
       } finally {
         await strict.close();

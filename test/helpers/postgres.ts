@@ -4,8 +4,18 @@ import crypto from 'node:crypto';
 /** The server the PostgreSQL tests use; CI starts it. Tests fail (never skip) when it is absent. */
 export const ADMIN_URL = process.env.SWITCHBOARD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+export interface TestDatabase {
+  url: string;
+  /**
+   * A fresh random SWITCHBOARD_MASTER_KEY for this database: every process started on it must be
+   * given this one (PostgreSQL refuses to start without a key, and with another key than the first).
+   */
+  masterKey: string;
+  drop(): Promise<void>;
+}
+
 /** Creates an empty database for one test file; `drop` removes it. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(): Promise<TestDatabase> {
   const name = 'sb_test_' + crypto.randomBytes(6).toString('hex');
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -18,6 +28,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   url.pathname = '/' + name;
   return {
     url: url.toString(),
+    masterKey: crypto.randomBytes(32).toString('base64'),
     async drop() {
       const c = new pg.Client({ connectionString: ADMIN_URL });
       await c.connect();

@@ -63,3 +63,42 @@ export function startServerProcess(args: string[], env: Record<string, string>, 
     });
   });
 }
+
+export interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `switchboard <args>` as a real child process that is expected to end by itself (a refused
+ * start, `migrate`); resolves with its exit code and output. A server that starts instead is
+ * stopped at once and resolves with code null, so a start that should have failed fails fast.
+ */
+export function runToExit(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Exited> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, SWITCHBOARD_PORT: '0', SWITCHBOARD_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`switchboard ${args.join(' ')} did not exit: ${stdout} ${stderr}`));
+    }, timeoutMs);
+    let started = false;
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      if (!started && /switchboard listening on|switchboard worker started/.test(stdout)) {
+        started = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: started ? null : code, stdout, stderr });
+    });
+  });
+}

@@ -95,6 +95,7 @@ export async function startTestServer(
       SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
       SWITCHBOARD_RATE_LIMIT: '0',
       SWITCHBOARD_LOG_LEVEL: 'info',
+      ...(pgdb ? { SWITCHBOARD_MASTER_KEY: pgdb.masterKey } : {}),
       ...env,
     },
   );

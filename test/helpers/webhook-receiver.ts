@@ -7,6 +7,8 @@ export interface Received {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
+  /** As on the wire: name, value, name, value... (duplicates kept, which `headers` merges). */
+  rawHeaders: string[];
   body: string;
   at: number;
 }
@@ -35,7 +37,7 @@ export async function startHookReceiver(handle: Handler = okHandler, tls?: { key
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
       requests.push(r);
       const ready = waiters;
       waiters = [];

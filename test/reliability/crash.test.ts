@@ -128,7 +128,7 @@ describe('crash recovery', () => {
   it('PostgreSQL: kill -9 of one of two workers, several times, loses no committed event', async () => {
     const db = await createTestDatabase();
     const receiver = await startReceiver(() => ({ status: 200, delayMs: Math.floor(Math.random() * 5) }));
-    const env = { ...BASE_ENV, SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_MASTER_KEY: 'crash-test-master-key', SWITCHBOARD_DATA_DIR: os.tmpdir() };
+    const env = { ...BASE_ENV, SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_MASTER_KEY: db.masterKey, SWITCHBOARD_DATA_DIR: os.tmpdir() };
     const api = await startServerProcess(['--role', 'api'], env);
     const workers = [await startServerProcess(['--role', 'worker'], env), await startServerProcess(['--role', 'worker'], env)];
     try {

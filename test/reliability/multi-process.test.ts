@@ -25,7 +25,7 @@ describe('several processes on one PostgreSQL', () => {
       SWITCHBOARD_ALLOW_HTTP: 'true',
       SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128',
       SWITCHBOARD_RATE_LIMIT: '0',
-      SWITCHBOARD_MASTER_KEY: 'multi-process-master-key',
+      SWITCHBOARD_MASTER_KEY: db.masterKey,
       SWITCHBOARD_DATA_DIR: os.tmpdir(),
     };
     const apis = [await startServerProcess(['--role', 'api'], env), await startServerProcess(['--role', 'api'], env)];

@@ -23,6 +23,7 @@ describe('state shared by two processes on one PostgreSQL', () => {
     failing = await startReceiver(() => ({ status: 500 }));
     const env = {
       SWITCHBOARD_DATABASE_URL: db.url,
+      SWITCHBOARD_MASTER_KEY: db.masterKey,
       SWITCHBOARD_BOOTSTRAP_KEY: OWNER_KEY,
       SWITCHBOARD_ALLOW_HTTP: 'true',
       SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128',

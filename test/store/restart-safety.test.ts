@@ -66,7 +66,7 @@ describe('restart safety', () => {
     const db = await createTestDatabase();
     try {
       const results = await Promise.all(
-        [1, 2, 3].map(() => run(['migrate'], { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_DATA_DIR: os.tmpdir() })),
+        [1, 2, 3].map(() => run(['migrate'], { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_MASTER_KEY: db.masterKey, SWITCHBOARD_DATA_DIR: os.tmpdir() })),
       );
       for (const r of results) assert.equal(r.code, 0, r.stderr);
       const c = new pg.Client({ connectionString: db.url });
@@ -82,7 +82,7 @@ describe('restart safety', () => {
 
   it('bootstraps company "default" once when several processes start on one PostgreSQL', async () => {
     const db = await createTestDatabase();
-    const env = { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_PORT: '0', SWITCHBOARD_LOG_LEVEL: 'warn', SWITCHBOARD_MASTER_KEY: 'shared-master-key' };
+    const env = { SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_PORT: '0', SWITCHBOARD_LOG_LEVEL: 'warn', SWITCHBOARD_MASTER_KEY: db.masterKey };
     const procs = await Promise.all([1, 2, 3].map(() => run(['serve', '--role', 'api'], env, /listening on/)));
     try {
       const printed = procs.filter((p) => /shown once/.test(p.stdout)).length;

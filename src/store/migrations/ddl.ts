@@ -116,4 +116,12 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_ms)`,
     ],
   },
+  {
+    id: '0004_master_key_check',
+    statements: () => [
+      // The HMAC of a fixed label under the master key (store/master-key.ts): one row, written at
+      // first start, compared at every start so a process with another key is refused.
+      `CREATE TABLE master_key_check (id TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)`,
+    ],
+  },
 ];
