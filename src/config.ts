@@ -41,6 +41,12 @@ export interface Config {
   caFile: string | null;
   /** pino log level. */
   logLevel: string;
+  /** Console: minutes without a request after which a session ends. */
+  consoleIdleMinutes: number;
+  /** Console: hours after sign-in after which a session ends, however active. */
+  consoleSessionHours: number;
+  /** Console: failed sign-ins per account per 15 minutes before sign-in is refused (4x that per address). */
+  consoleSignInLimit: number;
 }
 
 export interface Flags {
@@ -103,6 +109,9 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     leaseSeconds: int(pick(undefined, 'SWITCHBOARD_LEASE_SECONDS') ?? '60', 'SWITCHBOARD_LEASE_SECONDS', 5, 3600),
     caFile: pick(undefined, 'SWITCHBOARD_CA_FILE') ?? null,
     logLevel: pick(undefined, 'SWITCHBOARD_LOG_LEVEL') ?? 'info',
+    consoleIdleMinutes: int(pick(undefined, 'SWITCHBOARD_CONSOLE_IDLE_MINUTES') ?? '30', 'SWITCHBOARD_CONSOLE_IDLE_MINUTES', 1, 7 * 24 * 60),
+    consoleSessionHours: int(pick(undefined, 'SWITCHBOARD_CONSOLE_SESSION_HOURS') ?? '12', 'SWITCHBOARD_CONSOLE_SESSION_HOURS', 1, 24 * 30),
+    consoleSignInLimit: int(pick(undefined, 'SWITCHBOARD_CONSOLE_SIGNIN_LIMIT') ?? '5', 'SWITCHBOARD_CONSOLE_SIGNIN_LIMIT', 1, 1000),
   };
 }
 
