@@ -25,6 +25,7 @@ import { createConversationOpener } from './sync/setup.ts';
 import { createToolCallService } from './services/tool-calls.ts';
 import { createMemberService } from './services/members.ts';
 import { createConsoleSessionService } from './services/console-sessions.ts';
+import { createWebhookOverviewService } from './services/webhook-overview.ts';
 
 /** Paths pino must never print: credentials, keys and secrets, wherever they appear. */
 export const REDACT_PATHS = [
@@ -65,7 +66,8 @@ function createServices(ctx: ServiceContext) {
   const deliveries = createDeliveryService(ctx);
   const members = createMemberService(ctx);
   const consoleSessions = createConsoleSessionService(ctx);
-  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries, members, consoleSessions };
+  const webhookOverview = createWebhookOverviewService(ctx);
+  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries, members, consoleSessions, webhookOverview };
 }
 
 export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
