@@ -1,4 +1,4 @@
-import { html, type Html } from './html.ts';
+import { html, ICONS, type Html } from './html.ts';
 import type { ConsoleSession } from '../services/console-sessions.ts';
 
 // htmx settings: no injected <style> (the CSP forbids inline styles), no eval, no scripts from
@@ -39,7 +39,7 @@ const dialogs = html`<dialog id="confirm-dialog" class="dialog" aria-labelledby=
 </dialog>
 <dialog id="delete-dialog" class="dialog" aria-labelledby="delete-title" aria-describedby="delete-text">
   <form method="dialog">
-    <div class="warn-icon" aria-hidden="true">⚠</div>
+    <div class="warn-icon">${ICONS.warning}</div>
     <h2 id="delete-title">Delete webhook?</h2>
     <p id="delete-text">This action permanently deletes the webhook. Its pending deliveries stop and its delivery log is deleted.</p>
     <label for="delete-confirm">Type <strong>DELETE</strong> to confirm</label>

@@ -320,6 +320,18 @@ test('delete needs DELETE typed in uppercase, then the list is empty again', asy
   await noXss();
 });
 
+test('members: an owner adds a member with a one-time link', async () => {
+  await page.goto(s.url + '/console/members');
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Name').fill('Ada <b>Lovelace</b>');
+  await page.getByLabel('Role', { exact: true }).selectOption('agent');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await toast('Added ada@example.com');
+  assert.match(await page.locator('#invite-link').innerText(), /\/console\/invite\//);
+  assert.match(await page.locator('#members tbody').innerText(), /Ada <b>Lovelace<\/b>[\s\S]*invited/);
+  await screenshot(page, 'members');
+});
+
 test('no console error and no failed request on any page', () => {
   assert.deepEqual(problems, []);
 });

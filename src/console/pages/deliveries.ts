@@ -5,7 +5,7 @@ import type { DeliveryStatus, DeliveryT } from '../../store/deliveries.ts';
 import { EVENT_CATALOG, catalogEntry } from '../../domain/event-catalog.ts';
 import { eventTypeInfo } from '../../domain/event-types.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
-import { html, attr, bodyView, highlightJson, type Html } from '../html.ts';
+import { html, attr, bodyView, highlightJson, ICONS, type Html } from '../html.ts';
 import { ago, page } from '../layout.ts';
 import { WEBHOOK_ROLES, isHtmx, sendPage, sessionOf, toast } from '../index.ts';
 
@@ -76,7 +76,7 @@ function deliveriesTable(wh: WebhookT, rows: { d: DeliveryT | Omit<DeliveryT, 'a
       <td>${codeOf(stats?.status_code, stats?.error)}</td>
       <td>${stats?.count ?? 0}</td>
       <td>${stats ? `${stats.duration_ms} ms` : html`<span class="muted">—</span>`}</td>
-      <td><a class="icon-link" href="/console/deliveries/${d.id}" aria-label="Inspect delivery ${d.id}" title="Inspect"><span aria-hidden="true">👁</span></a></td>
+      <td><a class="icon-link" href="/console/deliveries/${d.id}" aria-label="Inspect delivery ${d.id}" title="Inspect">${ICONS.eye}</a></td>
     </tr>`,
     )}</tbody>
   </table></div>`}

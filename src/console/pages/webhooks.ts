@@ -4,7 +4,7 @@ import type { Caller } from '../../services/context.ts';
 import type { WebhookT } from '../../store/webhooks.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
 import { MAX_HEADERS, validateHeaders, validateUrl, parseAuth, type WebhookAuth } from '../../domain/webhook-rules.ts';
-import { html, attr, type Html } from '../html.ts';
+import { html, attr, ICONS, type Html } from '../html.ts';
 import { ago, page } from '../layout.ts';
 import { WEBHOOK_ROLES, isHtmx, redirect, sendPage, sessionOf, toast } from '../index.ts';
 import {
@@ -97,7 +97,7 @@ async function listSection(platform: Platform, caller: Caller): Promise<Html> {
   <p class="limit${full ? ' at-limit' : ''}" id="limit-why">${data.length} of ${max} endpoints used${full ? html` — the limit is reached: delete an endpoint to add another (operators raise it with <code>SWITCHBOARD_MAX_WEBHOOKS</code>).` : ''}</p>
   ${data.length === 0
     ? html`<div class="card empty">
-    <div class="empty-icon" aria-hidden="true">⇄</div>
+    <div class="empty-icon">${ICONS.hook}</div>
     <h2>No webhooks yet</h2>
     <p>Add an endpoint to receive call, message and conversation events as they happen.</p>
     <a class="button primary" href="/console/webhooks/new">Create first webhook</a>
