@@ -302,9 +302,14 @@ test('readable at 375 px: no sideways scrolling on the list and the form', async
 });
 
 test('delete needs DELETE typed in uppercase, then the list is empty again', async () => {
+  // Two more endpoints so the list screenshot shows every status.
+  const crm = await s.api.post('/v1/webhooks', { url: 'https://crm.example.com/switchboard', description: 'CRM sync', events: ['user.created', 'user.updated', 'tag.applied', 'tag.removed'] });
+  const old = await s.api.post('/v1/webhooks', { url: 'https://legacy.example.org/hooks/v1', description: 'Old integration', events: ['*'] });
+  await s.api.post(`/v1/webhooks/${old.body.id}/disable`);
   await page.goto(s.url + '/console/webhooks');
   await screenshot(page, 'webhooks-list');
-  await rowMenu('Delete');
+  await page.locator(`#row-${webhookId} details.menu summary`).click();
+  await page.locator(`#row-${webhookId} .menu-list [role=menuitem]`, { hasText: 'Delete' }).click();
   const dialog = page.locator('#delete-dialog');
   await dialog.getByText('This action permanently deletes the webhook.').waitFor();
   const del = dialog.getByRole('button', { name: 'Delete' });
@@ -315,8 +320,11 @@ test('delete needs DELETE typed in uppercase, then the list is empty again', asy
   assert.equal(await del.isDisabled(), false);
   await del.click();
   await toast('Webhook deleted');
-  await page.getByText('Create first webhook').waitFor();
+  await page.locator(`#row-${webhookId}`).waitFor({ state: 'detached' });
   assert.equal((await s.api.get(`/v1/webhooks/${webhookId}`)).status, 404);
+  assert.match(await page.locator('#limit-why').innerText(), /2 of 10 endpoints used/);
+  await s.api.delete(`/v1/webhooks/${crm.body.id}`);
+  await s.api.delete(`/v1/webhooks/${old.body.id}`);
   await noXss();
 });
 

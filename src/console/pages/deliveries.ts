@@ -232,7 +232,8 @@ ${deliveriesTable(wh, list.data.map((d) => ({ d, stats: stats.get(d.id) })), sta
   c.post('/webhooks/:id/recover', { config: roles }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string>;
     // datetime-local has no zone: the page sends the browser's offset so "since" means its local time.
-    const local = Date.parse(`${body.since ?? ''}:00Z`);
+    const typed = String(body.since ?? '');
+    const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(typed) ? Date.parse(`${typed.length === 16 ? typed + ':00' : typed}Z`) : NaN;
     if (Number.isNaN(local)) throw new SwitchboardError('validation_failed', 'Pick a date and time to recover since.', '/since');
     const offsetMin = Number(body.tz_offset ?? 0) || 0;
     const since = new Date(local + offsetMin * 60_000).toISOString();

@@ -245,6 +245,12 @@
     (root.querySelectorAll ? root : document).querySelectorAll('form.webhook-form').forEach(initForm);
     if (root.matches && root.matches('form.webhook-form')) initForm(root);
     document.querySelectorAll('[data-tz-offset]').forEach(function (i) { i.value = String(new Date().getTimezoneOffset()); });
+    // The server cannot know the browser's zone: default "since" to 24 h ago in local time.
+    document.querySelectorAll('input[data-local-time]:not([data-touched])').forEach(function (i) {
+      var d = new Date(Date.now() - 24 * 3600 * 1000 - new Date().getTimezoneOffset() * 60000);
+      i.value = d.toISOString().slice(0, 16);
+      i.setAttribute('data-touched', '');
+    });
   }
 
   document.addEventListener('DOMContentLoaded', function () {
