@@ -9,6 +9,9 @@ const HTMX_CONFIG = JSON.stringify({
   allowScriptTags: false,
   selfRequestsOnly: true,
   historyCacheSize: 0,
+  // htmx copies these attributes across a swap for CSS transitions; a style attribute would be an
+  // inline style, which the CSP refuses (and logs as an error).
+  attributesToSettle: ['class', 'width', 'height'],
   responseHandling: [
     { code: '204', swap: false },
     { code: '[23]..', swap: true },

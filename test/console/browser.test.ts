@@ -219,6 +219,7 @@ test('signing secret: hidden, reveal, copy, rotate with the 24 h explanation, sn
   const second = await page.locator('#secret-value').innerText();
   assert.notEqual(second, first);
   assert.equal(second, (await s.api.get(`/v1/webhooks/${webhookId}/secret`)).body.secret);
+  await screenshot(page, 'webhook-secret-and-test-event');
 });
 
 test('edit is pre-filled with secrets masked, Save waits for a change, API errors show at their field', async () => {
@@ -231,6 +232,7 @@ test('edit is pre-filled with secrets masked, Save waits for a change, API error
   assert.equal(await page.locator('#events-count').innerText(), '3 selected');
   const save = page.getByRole('button', { name: 'Save Webhook' });
   assert.equal(await save.isDisabled(), true);
+  await screenshot(page, 'webhook-edit');
   await page.getByText('Advanced', { exact: true }).click();
   // A retry schedule the API refuses: its message lands under the field.
   await page.getByLabel('Retry schedule (seconds)').fill('0, 999999');
