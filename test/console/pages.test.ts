@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, STORES, type TestServer } from '../helpers/server.ts';
 import { ConsoleClient, toastOf } from '../helpers/console-client.ts';
 
 const PASSWORD = 'a-long-password-1';
@@ -28,11 +28,11 @@ const FORM = {
   filter_json: '',
 };
 
-describe('console webhook pages over HTTP (https only, one endpoint allowed, no worker)', () => {
+for (const store of STORES) describe(`console webhook pages over HTTP (${store}; https only, one endpoint allowed, no worker)`, () => {
   let s: TestServer;
   let c: ConsoleClient;
   before(async () => {
-    s = await startTestServer('sqlite', { SWITCHBOARD_MAX_WEBHOOKS: '1' }, []);
+    s = await startTestServer(store, { SWITCHBOARD_MAX_WEBHOOKS: '1' }, []);
     c = await owner(s);
   });
   after(() => s.close());
