@@ -8,6 +8,7 @@ import type { Platform } from '../platform.ts';
 import type { ConsoleSession } from '../services/console-sessions.ts';
 import type { MemberRole } from '../services/members.ts';
 import { SwitchboardError } from '../domain/errors.ts';
+import { toSwitchboardError } from '../api/errors.ts';
 import { html, type Html } from './html.ts';
 import { canManageWebhooks, messagePage, page } from './layout.ts';
 import { PRE_CSRF_COOKIE, SESSION_COOKIE, cookieOptions, sameToken, securityHeaders, sentToken, triggerHeader } from './security.ts';
@@ -115,7 +116,9 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       });
 
       c.setErrorHandler((err, request, reply) => {
-        const e = err instanceof SwitchboardError ? err : null;
+        // The API's own mapping: a framework error (a body too large, bad encoding) is the client's.
+        const mapped = toSwitchboardError(err as Parameters<typeof toSwitchboardError>[0]);
+        const e = mapped.code === 'internal' ? null : mapped;
         if (!e) request.log.error({ err }, 'console request failed');
         const message = e ? e.message : 'Something went wrong on our side. Try again; if it keeps failing, check the server log.';
         if (isHtmx(request)) {

@@ -18,9 +18,12 @@ export interface FormValues {
   auth_username: string;
   auth_in: 'header' | 'query';
   auth_name: string;
-  /** Edit: a stored secret exists, so a blank field keeps it. */
+  /** Edit: a stored secret of this auth type exists, so a blank field keeps it. */
   auth_secret_kept: boolean;
-  headers: { key: string; value: string; masked: boolean }[];
+  /** Edit: the stored auth type (a blank secret keeps the stored one only under the same type). */
+  auth_stored_type: string;
+  /** `masked`: the stored value is hidden; `orig`: the stored key (a blank value keeps it only under that key). */
+  headers: { key: string; value: string; masked: boolean; orig: string }[];
   events: string[];
   retry_schedule: string;
   timeout_ms: string;
@@ -55,6 +58,7 @@ export function emptyValues(): FormValues {
     auth_in: 'header',
     auth_name: '',
     auth_secret_kept: false,
+    auth_stored_type: '',
     headers: [],
     events: [],
     retry_schedule: '3, 3',
@@ -77,7 +81,8 @@ export function valuesOf(wh: WebhookT): FormValues {
     auth_in: auth.type === 'api_key' ? auth.in : 'header',
     auth_name: auth.type === 'api_key' ? auth.name : '',
     auth_secret_kept: auth.type !== 'none',
-    headers: wh.headers.map((h) => (h.value === MASK ? { key: h.key, value: '', masked: true } : { key: h.key, value: h.value, masked: false })),
+    auth_stored_type: auth.type,
+    headers: wh.headers.map((h) => (h.value === MASK ? { key: h.key, value: '', masked: true, orig: h.key } : { key: h.key, value: h.value, masked: false, orig: '' })),
     events: wh.events,
     retry_schedule: wh.retry.schedule.join(', '),
     timeout_ms: String(wh.timeout_ms),
@@ -105,8 +110,9 @@ export function valuesFromBody(body: FormBody, editing: boolean): FormValues {
     auth_username: one(body.auth_username),
     auth_in: one(body.auth_in) === 'query' ? 'query' : 'header',
     auth_name: one(body.auth_name),
-    auth_secret_kept: editing && one(body.auth_secret_kept) === '1',
-    headers: keys.map((key, i) => ({ key: key.trim(), value: vals[i] ?? '', masked: kept[i] === '1' })),
+    auth_secret_kept: editing && one(body.auth_secret_kept) === '1' && one(body.auth_stored_type) === type,
+    auth_stored_type: editing ? one(body.auth_stored_type) : '',
+    headers: keys.map((key, i) => ({ key: key.trim(), value: vals[i] ?? '', masked: editing && (kept[i] ?? '') !== '', orig: editing ? (kept[i] ?? '') : '' })),
     events: list(body.events),
     retry_schedule: one(body.retry_schedule),
     timeout_ms: one(body.timeout_ms),
@@ -139,7 +145,8 @@ export function inputFromValues(v: FormValues): WebhookInput | FieldError {
         ? { type: 'api_key', in: v.auth_in, name: v.auth_name, value: '' }
         : { type: 'none' };
   if (v.headers.length > MAX_HEADERS) return { field: 'headers', message: `At most ${MAX_HEADERS} headers.` };
-  const headers: HeaderPair[] = v.headers.map((h) => ({ key: h.key, value: h.masked && h.value === '' ? MASK : h.value }));
+  // A blank value keeps the stored one only for the same key: renamed, it is a new (empty) value.
+  const headers: HeaderPair[] = v.headers.map((h) => ({ key: h.key, value: h.masked && h.value === '' && h.key.toLowerCase() === h.orig.toLowerCase() ? MASK : h.value }));
   const schedule = v.retry_schedule === '' ? [] : v.retry_schedule.split(/[\s,]+/).filter(Boolean).map(Number);
   if (schedule.some((n) => !Number.isFinite(n))) return { field: 'retry_schedule', message: 'Write the retry schedule as seconds separated by commas, like "3, 30, 300".' };
   const timeout = int('timeout_ms', 'Timeout', v.timeout_ms);

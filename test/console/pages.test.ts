@@ -61,6 +61,13 @@ for (const store of STORES) describe(`console webhook pages over HTTP (${store};
     assert.match(json.text, /id="err-filter_json">The filter is not valid JSON/);
   });
 
+  test('live header errors belong to their row', async () => {
+    const live = await c.htmx('POST', '/console/webhooks/check', { url: '', auth_type: 'none', header_key: ['Content-Type', 'X-A', 'x-a'], header_value: ['', '', ''], header_keep: ['', '', ''] });
+    assert.match(live.text, /id="err-header_key_0" hx-swap-oob="true">&quot;Content-Type&quot; is a header Switchboard sets itself\.</);
+    assert.match(live.text, /id="err-header_key_1" hx-swap-oob="true" hidden>/);
+    assert.match(live.text, /id="err-header_key_2" hx-swap-oob="true">The header &quot;x-a&quot; is listed twice\.</);
+  });
+
   test('escaping: a hostile description is text on every page', async () => {
     const res = await c.htmx('POST', '/console/webhooks', { ...FORM, description: '<script>alert(1)</script>"><img src=x onerror=alert(2)>' });
     assert.equal(res.headers.get('hx-redirect'), '/console/webhooks?toast=created');
@@ -73,6 +80,32 @@ for (const store of STORES) describe(`console webhook pages over HTTP (${store};
       assert.equal(p.status, 200);
       assert.doesNotMatch(p.text, /<script>alert|<img src=x/, path);
     }
+  });
+
+  test('edit: a blank secret keeps the stored one only under the same auth type or header key', async () => {
+    const wh = (await s.api.get('/v1/webhooks')).body.data[0];
+    const set = await s.api.patch(`/v1/webhooks/${wh.id}`, { auth: { type: 'basic', username: 'u', password: 'stored-pass' }, headers: [{ key: 'X-Api-Token', value: 'stored-token' }] });
+    assert.equal(set.status, 200);
+    const page = await c.get(`/console/webhooks/${wh.id}/edit`);
+    assert.match(page.text, /name="header_keep" value="X-Api-Token"/);
+    const base = { ...FORM, description: wh.description, auth_secret_kept: '1', auth_stored_type: 'basic' };
+    // Switching to an API key with a blank value is not "keep": the value is required.
+    const switched = await c.htmx('POST', `/console/webhooks/${wh.id}`, { ...base, auth_type: 'api_key', auth_in: 'header', auth_name: 'X-Key', auth_value: '' });
+    assert.match(switched.text, /id="err-auth_value">auth.value is required\.</);
+    // Same type, blank password, same header key: both stored values stay.
+    const kept = await c.htmx('POST', `/console/webhooks/${wh.id}`, { ...base, auth_type: 'basic', auth_username: 'u', auth_password: '', header_key: 'X-Api-Token', header_value: '', header_keep: 'X-Api-Token' });
+    assert.equal(kept.headers.get('hx-redirect'), '/console/webhooks?toast=updated');
+    const { settingsOf, getWebhookRow } = await import('../../src/store/webhooks.ts');
+    const p = s.server.platform;
+    const read = async () => settingsOf((await getWebhookRow(p.database.db, (await p.services.members.company('default')).id, wh.id))!, p.secrets);
+    let stored = await read();
+    assert.deepEqual(stored.auth, { type: 'basic', username: 'u', password: 'stored-pass' });
+    assert.deepEqual(stored.headers, [{ key: 'X-Api-Token', value: 'stored-token' }]);
+    // A renamed masked header with a blank value is a new, empty value (never the mask itself).
+    await c.htmx('POST', `/console/webhooks/${wh.id}`, { ...base, auth_type: 'basic', auth_username: 'u', auth_password: '', header_key: 'X-Other-Token', header_value: '', header_keep: 'X-Api-Token' });
+    stored = await read();
+    assert.deepEqual(stored.headers, [{ key: 'X-Other-Token', value: '' }]);
+    await s.api.patch(`/v1/webhooks/${wh.id}`, { auth: { type: 'none' }, headers: [] });
   });
 
   test('at the endpoint limit "+ Add Webhook" is disabled and says why', async () => {

@@ -122,7 +122,7 @@ function invalidAttr(errors: Errors, field: string): Html {
   return errors[field] ? html` aria-invalid="true" aria-describedby="err-${field}"` : html``;
 }
 
-function headerRow(h: { key: string; value: string; masked: boolean }, i: number, errors: Errors): Html {
+function headerRow(h: FormValues['headers'][number], i: number, errors: Errors): Html {
   return html`<div class="header-row" data-header-row>
   <div class="field">
     <label for="header_key_${i}">Key <span class="req" aria-hidden="true">*</span></label>
@@ -132,7 +132,7 @@ function headerRow(h: { key: string; value: string; masked: boolean }, i: number
   <div class="field">
     <label for="header_value_${i}">Value</label>
     <input id="header_value_${i}" name="header_value" value="${h.value}" autocomplete="off"${h.masked ? html` placeholder="•••• (leave blank to keep)"` : ''}${invalidAttr(errors, `header_value_${i}`)}>
-    <input type="hidden" name="header_keep" value="${h.masked ? '1' : '0'}">
+    <input type="hidden" name="header_keep" value="${h.masked ? h.orig : ''}">
     ${err(errors, `header_value_${i}`)}
   </div>
   <button type="button" class="icon ghost" data-remove-header aria-label="Remove header ${h.key || i + 1}" title="Remove">✕</button>
@@ -214,7 +214,7 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
   const { wh, v, errors } = opts;
   const editing = wh !== null;
   const action = editing ? `/console/webhooks/${wh.id}` : '/console/webhooks';
-  const keep = editing && v.auth_secret_kept;
+  const keep = editing && v.auth_stored_type !== '' && v.auth_stored_type !== 'none';
   const advancedOpen = ['description', 'retry_schedule', 'timeout_ms', 'ordering', 'max_in_flight', 'rate_limit_per_s', 'failure_threshold', 'filter_json'].some((f) => errors[f]);
   return html`<form id="webhook-form" class="webhook-form" hx-post="${action}" hx-target="this" hx-swap="outerHTML" novalidate
   data-allow-http="${opts.allowHttp ? 'true' : 'false'}"${editing ? html` data-track-changes` : ''}>
@@ -245,7 +245,7 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
             </div>
             <div class="field">
               <label for="auth_password">Password</label>
-              <input id="auth_password" name="auth_password" type="password" autocomplete="new-password"${keep && v.auth_type === 'basic' ? html` placeholder="•••• leave blank to keep"` : ''}${invalidAttr(errors, 'auth_password')}>
+              <input id="auth_password" name="auth_password" type="password" autocomplete="new-password"${keep && v.auth_stored_type === 'basic' ? html` placeholder="•••• leave blank to keep"` : ''}${invalidAttr(errors, 'auth_password')}>
               ${err(errors, 'auth_password')}
             </div>
           </div>
@@ -263,12 +263,13 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
             </div>
             <div class="field">
               <label for="auth_value">Key value</label>
-              <input id="auth_value" name="auth_value" type="password" autocomplete="new-password"${keep && v.auth_type === 'api_key' ? html` placeholder="•••• leave blank to keep"` : ''}${invalidAttr(errors, 'auth_value')}>
+              <input id="auth_value" name="auth_value" type="password" autocomplete="new-password"${keep && v.auth_stored_type === 'api_key' ? html` placeholder="•••• leave blank to keep"` : ''}${invalidAttr(errors, 'auth_value')}>
               ${err(errors, 'auth_value')}
             </div>
           </div>
         </div>
         <input type="hidden" name="auth_secret_kept" value="${keep ? '1' : '0'}">
+        <input type="hidden" name="auth_stored_type" value="${v.auth_stored_type}">
       </fieldset>
 
       <fieldset class="headers">
@@ -278,7 +279,7 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
         </div>
         ${err(errors, 'headers')}
         <button type="button" class="ghost" id="add-header" data-add-header${attr('disabled', v.headers.length >= MAX_HEADERS)}>${v.headers.length >= MAX_HEADERS ? `Maximum of ${MAX_HEADERS} headers reached` : '+ Add Header'}</button>
-        <template id="header-template">${headerRow({ key: '', value: '', masked: false }, 0, {})}</template>
+        <template id="header-template">${headerRow({ key: '', value: '', masked: false, orig: '' }, 0, {})}</template>
       </fieldset>
 
       <details class="advanced"${attr('open', advancedOpen)}>
@@ -413,13 +414,24 @@ export function webhookPages(c: FastifyInstance, platform: Platform) {
       v.auth_type === 'basic' ? { type: 'basic', username: v.auth_username || 'x', password: 'x' } : v.auth_type === 'api_key' ? { type: 'api_key', in: v.auth_in, name: v.auth_name || 'x', value: 'x' } : { type: 'none' },
     );
     const authForRule: WebhookAuth = 'param' in auth ? { type: 'none' } : auth;
-    // The rule reports the first bad row; check growing prefixes so every bad row gets its message.
-    const filled = v.headers.map((h) => ({ key: h.key, value: '' }));
-    for (let i = 0; i < filled.length; i++) {
-      if (filled[i]!.key === '') continue;
-      const e = validateHeaders(filled.slice(0, i + 1).filter((h, j) => j === i || h.key !== ''), authForRule);
-      if (e && e.param.endsWith('/key')) slots[`header_key_${i}`] = e.message;
-    }
+    // Each row on its own, then against every earlier row (duplicates), so a row shows only its own problem.
+    const pairs = v.headers.map((h) => ({ key: h.key, value: '' }));
+    pairs.forEach((row, i) => {
+      if (row.key === '') return;
+      const alone = validateHeaders([row], authForRule);
+      if (alone) {
+        slots[`header_key_${i}`] = alone.message;
+        return;
+      }
+      for (let j = 0; j < i; j++) {
+        if (pairs[j]!.key === '') continue;
+        const e = validateHeaders([pairs[j]!, row], authForRule);
+        if (e?.param === '/headers/1/key') {
+          slots[`header_key_${i}`] = e.message;
+          return;
+        }
+      }
+    });
     return sendPage(
       reply,
       html`${Object.entries(slots).map(([field, m]) => html`<p class="field-error" id="err-${field}" hx-swap-oob="true"${m ? '' : html` hidden`}>${m}</p>`)}`,
