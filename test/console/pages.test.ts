@@ -158,8 +158,48 @@ for (const store of STORES) describe(`console webhook pages over HTTP (${store};
     assert.match(toastOf(demote)!.message, /last owner/);
     const promoted = await c.htmx('POST', `/console/members/${other.id}/role`, { role: 'owner' });
     assert.equal(toastOf(promoted)?.message, 'new@example.com is now owner');
+    const form = await c.htmx('GET', `/console/members/${other.id}/password`);
+    assert.match(form.text, /New password for new@example.com/);
+    const short = await c.htmx('POST', `/console/members/${other.id}/password`, { password: 'short' });
+    assert.equal(short.headers.get('hx-retarget'), '#member-notice');
+    assert.match(short.text, /at least 12 characters/);
+    const reset = await c.htmx('POST', `/console/members/${other.id}/password`, { password: 'owner-set-password' });
+    assert.match(toastOf(reset)!.message, /Password set for new@example.com/);
+    assert.equal((await invited.get('/console/webhooks')).status, 303, 'a new password ends their sessions');
+    assert.equal((await invited.signIn('new@example.com', 'owner-set-password')).status, 303);
     const removed = await c.htmx('POST', `/console/members/${other.id}/remove`);
     assert.equal(toastOf(removed)?.message, 'Removed new@example.com');
     assert.equal((await invited.get('/console/webhooks')).status, 303, 'a removed member is signed out');
+  });
+});
+
+describe('first-run page: the owner API key creates the first owner of a company without members', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer('sqlite', {}, []);
+  });
+  after(() => s.close());
+
+  test('owner key only, once per company, then sign in', async () => {
+    const c = new ConsoleClient(s.url);
+    assert.match((await c.get('/console/sign-in')).text, /href="\/console\/setup"/);
+    await c.get('/console/setup');
+    const bad = await c.post('/console/setup', { key: 'sk_nope_' + 'x'.repeat(32), email: 'first@example.com', password: 'first-owner-pass' });
+    assert.equal(bad.status, 401);
+    assert.match(bad.text, /This API key is not valid/);
+    const agentKey = (await s.api.post('/v1/keys', { name: 'agent', role: 'agent' })).body.key;
+    const agent = await c.post('/console/setup', { key: agentKey, email: 'first@example.com', password: 'first-owner-pass' });
+    assert.equal(agent.status, 403);
+    const weak = await c.post('/console/setup', { key: s.api.key, email: 'first@example.com', password: 'short' });
+    assert.equal(weak.status, 422);
+    assert.match(weak.text, /id="err-setup-password">The password must have at least 12 characters/);
+    const ok = await c.post('/console/setup', { key: s.api.key, email: 'first@example.com', name: 'First', password: 'first-owner-pass' });
+    assert.equal(ok.status, 303);
+    const again = await c.post('/console/setup', { key: s.api.key, email: 'second@example.com', password: 'second-owner-pass' });
+    assert.equal(again.status, 409);
+    assert.match(again.text, /already has console members/);
+    const signIn = new ConsoleClient(s.url);
+    assert.equal((await signIn.signIn('first@example.com', 'first-owner-pass')).status, 303);
+    assert.match((await signIn.get('/console/members')).text, /first@example.com/);
   });
 });

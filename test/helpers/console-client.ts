@@ -57,7 +57,7 @@ export class ConsoleClient {
 
   /** An htmx request: the token in the header, as the page's hx-headers sends it. */
   htmx(method: string, path: string, form?: Record<string, string | string[]>) {
-    return this.request(method, path, form ?? {}, { 'hx-request': 'true', 'x-csrf-token': this.csrf ?? '' });
+    return this.request(method, path, method === 'GET' ? undefined : (form ?? {}), { 'hx-request': 'true', 'x-csrf-token': this.csrf ?? '' });
   }
 
   async signIn(email: string, password: string): Promise<ConsoleReply> {

@@ -25,7 +25,7 @@ function membersSection(members: MemberT[], selfId: string, notice: Html | null,
       <p class="muted">People who sign in to this console. Owners manage members; owners and admins manage webhooks; agents see neither.</p>
     </div>
   </div>
-  ${notice ?? ''}
+  <div id="member-notice">${notice ?? ''}</div>
   <div class="table-wrap"><table class="list">
     <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Password</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${members.map(
@@ -40,6 +40,7 @@ function membersSection(members: MemberT[], selfId: string, notice: Html | null,
         <summary aria-label="Actions for ${m.email}" title="Actions">⋮</summary>
         <div class="menu-list" role="menu">
           <button role="menuitem" type="button" hx-post="/console/members/${m.id}/invite" hx-target="#members" hx-swap="outerHTML">New one-time link</button>
+          <button role="menuitem" type="button" hx-get="/console/members/${m.id}/password" hx-target="#member-notice" hx-swap="innerHTML">Set password</button>
           <button role="menuitem" type="button" class="danger" hx-post="/console/members/${m.id}/remove" hx-target="#members" hx-swap="outerHTML" hx-confirm="Remove ${m.email}? They are signed out and can no longer sign in.">Remove</button>
         </div>
       </details>`}</td>
@@ -72,6 +73,15 @@ function membersSection(members: MemberT[], selfId: string, notice: Html | null,
     </form>
   </section>
 </section>`;
+}
+
+function passwordForm(m: MemberT, error?: string): Html {
+  return html`<form class="card notice-card stack" hx-post="/console/members/${m.id}/password" hx-target="#members" hx-swap="outerHTML">
+  <label for="set-password">New password for ${m.email} (12 characters or more)</label>
+  <input id="set-password" name="password" type="password" autocomplete="new-password" required autofocus${error ? html` aria-invalid="true" aria-describedby="err-set-password"` : ''}>
+  ${error ? html`<p class="field-error" id="err-set-password">${error}</p>` : ''}
+  <div><button type="submit" class="primary">Set password</button></div>
+</form>`;
 }
 
 function linkNotice(request: FastifyRequest, email: string, token: string): Html {
@@ -137,6 +147,26 @@ export function memberPages(c: FastifyInstance, platform: Platform) {
       if (!(e instanceof SwitchboardError) || e.code !== 'conflict') throw e;
       toast(reply, e.message, 'error');
     }
+    return section(request, reply, null);
+  });
+
+  c.get('/members/:id/password', { config: OWNERS }, async (request, reply) => {
+    const m = await members.get(company(request), idOf(request));
+    return sendPage(reply, passwordForm(m));
+  });
+
+  c.post('/members/:id/password', { config: OWNERS }, async (request, reply) => {
+    const m = await members.get(company(request), idOf(request));
+    try {
+      await members.setPassword(company(request), m.id, String((request.body as Record<string, string> | undefined)?.password ?? ''));
+    } catch (e) {
+      if (e instanceof SwitchboardError && e.param === '/password') {
+        reply.header('hx-retarget', '#member-notice').header('hx-reswap', 'innerHTML');
+        return sendPage(reply, passwordForm(m, e.message));
+      }
+      throw e;
+    }
+    toast(reply, `Password set for ${m.email}; their other sessions ended`);
     return section(request, reply, null);
   });
 

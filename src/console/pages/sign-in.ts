@@ -39,7 +39,7 @@ function signInPage(csrf: string, opts: { email?: string; next?: string; error?:
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <button type="submit" class="primary">Sign in</button>
   </form>
-  <p class="muted small">No account yet? An owner adds you in Members, or the operator runs <code>switchboard members add</code>.</p>
+  <p class="muted small">No account yet? An owner adds you in Members. First time here? <a href="/console/setup">Set up the first owner</a> with the company's owner API key, or run <code>switchboard members add</code> on the server.</p>
 </section>`,
   );
 }
@@ -56,6 +56,35 @@ function passwordPage(csrf: string, token: string, email: string, error?: string
     <label for="password">New password</label>
     <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required autofocus>
     <button type="submit" class="primary">Set password</button>
+  </form>
+</section>`,
+  );
+}
+
+function setupPage(csrf: string, opts: { email?: string; name?: string; errors?: Record<string, string> }) {
+  const e = opts.errors ?? {};
+  const fieldError = (f: string) => (e[f] ? html`<p class="field-error" id="err-setup-${f}">${e[f]}</p>` : '');
+  const invalid = (f: string) => (e[f] ? html` aria-invalid="true" aria-describedby="err-setup-${f}"` : '');
+  return page(
+    { title: 'Set up the first owner', session: null },
+    html`<section class="card narrow signin">
+  <h1>Set up the first owner</h1>
+  <p class="muted">For a company with no console members yet. Prove you run it with its owner API key (the bootstrap key printed at the first start, or <code>SWITCHBOARD_BOOTSTRAP_KEY</code>).</p>
+  ${e.form ? html`<p class="form-error" role="alert">${e.form}</p>` : ''}
+  <form method="post" action="/console/setup" class="stack" novalidate>
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <label for="key">Owner API key</label>
+    <input id="key" name="key" type="password" autocomplete="off" required placeholder="sk_..."${invalid('key')}>
+    ${fieldError('key')}
+    <label for="email">Your email</label>
+    <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ''}"${invalid('email')}>
+    ${fieldError('email')}
+    <label for="name">Your name</label>
+    <input id="name" name="name" autocomplete="name" value="${opts.name ?? ''}">
+    <label for="password">Password (12 characters or more)</label>
+    <input id="password" name="password" type="password" autocomplete="new-password" required${invalid('password')}>
+    ${fieldError('password')}
+    <button type="submit" class="primary">Create owner</button>
   </form>
 </section>`,
   );
@@ -97,6 +126,38 @@ export function signInRoutes(c: FastifyInstance, services: Platform['services'])
     if (token) await services.consoleSessions.signOut(token);
     reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
     return reply.redirect('/console/sign-in?done=out', 303);
+  });
+
+  c.get('/setup', { config: pub }, async (request, reply) => sendPage(reply, setupPage(preToken(request, reply), {})));
+
+  // The first-run page: the owner API key proves who runs the company; it works only while the
+  // company has no member, after which owners add members in the console.
+  c.post('/setup', { config: pub }, async (request, reply) => {
+    const body = (request.body ?? {}) as Body;
+    const typed = { email: String(body.email ?? ''), name: String(body.name ?? '') };
+    const again = (errors: Record<string, string>, status: number) => sendPage(reply, setupPage(preToken(request, reply), { ...typed, errors }), status);
+    if (!sameToken(body._csrf, request.cookies[PRE_CSRF_COOKIE])) return again({ form: 'The form expired. Try again.' }, 403);
+    let companyId: string;
+    try {
+      const caller = await services.keys.authenticate(String(body.key ?? '').trim());
+      if (caller.role !== 'owner') return again({ key: 'This is not an owner key: use the key with role owner.' }, 403);
+      companyId = caller.companyId;
+    } catch (err) {
+      if (err instanceof SwitchboardError && err.status === 401) return again({ key: 'This API key is not valid.' }, 401);
+      throw err;
+    }
+    if ((await services.members.list(companyId)).length > 0) {
+      return again({ form: 'This company already has console members. Sign in, or ask one of its owners to add you.' }, 409);
+    }
+    try {
+      await services.members.add(companyId, { email: typed.email, name: typed.name, role: 'owner', password: String(body.password ?? '') });
+    } catch (err) {
+      if (err instanceof SwitchboardError && (err.status === 422 || err.code === 'conflict')) {
+        return again({ [err.param === '/password' ? 'password' : 'email']: err.message }, err.status);
+      }
+      throw err;
+    }
+    return reply.redirect('/console/sign-in?done=password', 303);
   });
 
   c.get('/invite/:token', { config: pub }, async (request, reply) => {
