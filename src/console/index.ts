@@ -98,6 +98,8 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
 
       c.addHook('preHandler', async (request, reply) => {
         const config = request.routeOptions.config;
+        // Static files need no session: no store lookup for each stylesheet and script.
+        if (request.url.startsWith('/console/static/')) return;
         const token = request.cookies[SESSION_COOKIE];
         if (token) request.consoleSession = await services.consoleSessions.resolve(token);
         if (config.consolePublic) return;
