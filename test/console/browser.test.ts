@@ -340,6 +340,33 @@ test('members: an owner adds a member with a one-time link', async () => {
   assert.match(await page.locator('#invite-link').innerText(), /\/console\/invite\//);
   assert.match(await page.locator('#members tbody').innerText(), /Ada <b>Lovelace<\/b>[\s\S]*invited/);
   await screenshot(page, 'members');
+
+  // The pages a newcomer sees, in a browser of their own (signed out): the invitation and the first-run page.
+  const link = await page.locator('#invite-link').innerText();
+  const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const guest = await other.newPage();
+  const guestProblems = watchPage(guest);
+  await guest.goto(link);
+  await guest.getByRole('heading', { name: 'Choose a password' }).waitFor();
+  await screenshot(guest, 'choose-password');
+  await guest.getByLabel('New password').fill('ada-chosen-password');
+  await guest.getByRole('button', { name: 'Set password' }).click();
+  await guest.getByText('Your password is set. Sign in with it.').waitFor();
+  await guest.goto(s.url + '/console/setup');
+  await screenshot(guest, 'first-run');
+  // Ada is an agent: she sees no webhook link, and the webhook pages answer with a 403 page.
+  await guest.goto(s.url + '/console/sign-in');
+  await guest.getByLabel('Email').fill('ada@example.com');
+  await guest.getByLabel('Password').fill('ada-chosen-password');
+  await guest.getByRole('button', { name: 'Sign in' }).click();
+  await guest.getByRole('heading', { name: /Welcome/ }).waitFor();
+  assert.equal(await guest.locator('a[href="/console/webhooks"]').count(), 0);
+  await screenshot(guest, 'agent-home');
+  assert.deepEqual(guestProblems, []);
+  const res = await guest.goto(s.url + '/console/webhooks');
+  assert.equal(res?.status(), 403);
+  await screenshot(guest, 'not-allowed');
+  await other.close();
 });
 
 test('no console error and no failed request on any page', () => {
