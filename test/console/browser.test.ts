@@ -281,6 +281,21 @@ test('keyboard: the menu opens from the keyboard, Escape closes it and the delet
       .map((el) => el.id || el.getAttribute('name')),
   );
   assert.deepEqual(unlabeled, []);
+
+  // Event groups collapse and expand; at 10 headers the button says it is the maximum.
+  const collapse = page.locator('[data-group=call] .group-collapse');
+  await collapse.click();
+  assert.equal(await collapse.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.locator('#group-list-call').isHidden(), true);
+  await collapse.press('Enter');
+  assert.equal(await page.locator('#group-list-call').isVisible(), true);
+  for (let i = 0; i < 10; i++) await page.getByRole('button', { name: '+ Add Header' }).click();
+  const full = page.locator('#add-header');
+  assert.equal(await full.innerText(), 'Maximum of 10 headers reached');
+  assert.equal(await full.isDisabled(), true);
+  await page.getByRole('button', { name: 'Remove header 10' }).click();
+  assert.equal(await page.locator('#add-header').innerText(), '+ Add Header');
+  assert.equal(await page.locator('[data-header-row]').count(), 9);
 });
 
 test('readable at 375 px: no sideways scrolling on the list and the form', async () => {

@@ -135,7 +135,7 @@ function headerRow(h: FormValues['headers'][number], i: number, errors: Errors):
     <input type="hidden" name="header_keep" value="${h.masked ? h.orig : ''}">
     ${err(errors, `header_value_${i}`)}
   </div>
-  <button type="button" class="icon ghost" data-remove-header aria-label="Remove header ${h.key || i + 1}" title="Remove">✕</button>
+  <button type="button" class="icon ghost" data-remove-header aria-label="Remove header ${i + 1}" title="Remove">✕</button>
 </div>`;
 }
 

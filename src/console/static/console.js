@@ -134,6 +134,8 @@
         el.id = el.id.replace(/_(\d+)$/, '_' + i);
       });
       row.querySelectorAll('label[for]').forEach(function (l) { l.htmlFor = l.htmlFor.replace(/_(\d+)$/, '_' + i); });
+      var rm = row.querySelector('[data-remove-header]');
+      if (rm) rm.setAttribute('aria-label', 'Remove header ' + (i + 1));
       row.querySelectorAll('[aria-describedby]').forEach(function (el) {
         el.setAttribute('aria-describedby', el.getAttribute('aria-describedby').replace(/_(\d+)$/, '_' + i));
       });
