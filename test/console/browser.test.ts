@@ -345,7 +345,7 @@ test('delete needs DELETE typed in uppercase, then the list is empty again', asy
   await noXss();
 });
 
-test('members: an owner adds a member with a one-time link', async () => {
+test('members: an owner adds a member with a one-time link; the invited agent signs in; sign out', async () => {
   await page.goto(s.url + '/console/members');
   await page.getByLabel('Email').fill('ada@example.com');
   await page.getByLabel('Name').fill('Ada <b>Lovelace</b>');
@@ -382,6 +382,12 @@ test('members: an owner adds a member with a one-time link', async () => {
   assert.equal(res?.status(), 403);
   await screenshot(guest, 'not-allowed');
   await other.close();
+
+  // Signing out ends the session: the console asks to sign in again.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+  await page.goto(s.url + '/console/webhooks');
+  await page.waitForURL(/\/console\/sign-in\?next=/);
 });
 
 test('no console error and no failed request on any page', () => {
