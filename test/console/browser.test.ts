@@ -149,6 +149,12 @@ test('a delivery arrives with the auth and headers, and its inspect page shows p
   assert.match(attempt, /window.__xss='body'/, 'the receiver answer shows as text');
   await screenshot(page, 'delivery-inspect');
   await noXss();
+
+  // Retry now: a second attempt of the same delivery, shown without a reload.
+  await page.getByRole('button', { name: 'Retry now' }).click();
+  await toast('Retry queued');
+  await page.getByText('Attempt 2').waitFor({ timeout: 10_000 });
+  assert.equal(receiver.requests.filter((r) => r.headers['webhook-id'] === req!.headers['webhook-id']).length, 2);
 });
 
 test('a failing receiver turns the webhook Failed; the failure log lists it; recover brings it back', async () => {
