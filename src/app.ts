@@ -1,4 +1,4 @@
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -21,6 +21,7 @@ import { healthRoutes } from './api/routes/health.ts';
 import { webhookRoutes } from './api/routes/webhooks.ts';
 import { agentRoutes } from './api/routes/agents.ts';
 import { toolCallRoutes } from './api/routes/tool-calls.ts';
+import { consolePlugin } from './console/index.ts';
 
 const MiB = 1024 * 1024;
 
@@ -104,6 +105,8 @@ export async function buildApp(platform: Platform): Promise<App> {
   webhookRoutes(app, services.webhooks, services.deliveries);
   agentRoutes(app, services.agents);
   toolCallRoutes(app, services.toolCalls);
+  // The web console (/console, and GET / redirects there): same process, same services.
+  await consolePlugin(app as unknown as FastifyInstance, platform);
 
   await app.ready();
   return app;

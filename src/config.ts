@@ -47,6 +47,12 @@ export interface Config {
   logLevel: string;
   /** Seconds between purges of expired idempotency records (API processes). */
   idempotencyPurgeSeconds: number;
+  /** Console: minutes without a request after which a session ends. */
+  consoleIdleMinutes: number;
+  /** Console: hours after sign-in after which a session ends, however active. */
+  consoleSessionHours: number;
+  /** Console: failed sign-ins per account per 15 minutes before sign-in is refused (4x that per address). */
+  consoleSignInLimit: number;
 }
 
 export interface Flags {
@@ -121,6 +127,9 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     caFile: pick(undefined, 'SWITCHBOARD_CA_FILE') ?? null,
     logLevel: pick(undefined, 'SWITCHBOARD_LOG_LEVEL') ?? 'info',
     idempotencyPurgeSeconds: int(pick(undefined, 'SWITCHBOARD_IDEMPOTENCY_PURGE_SECONDS') ?? '3600', 'SWITCHBOARD_IDEMPOTENCY_PURGE_SECONDS', 1, 86_400),
+    consoleIdleMinutes: int(pick(undefined, 'SWITCHBOARD_CONSOLE_IDLE_MINUTES') ?? '30', 'SWITCHBOARD_CONSOLE_IDLE_MINUTES', 1, 7 * 24 * 60),
+    consoleSessionHours: int(pick(undefined, 'SWITCHBOARD_CONSOLE_SESSION_HOURS') ?? '12', 'SWITCHBOARD_CONSOLE_SESSION_HOURS', 1, 24 * 30),
+    consoleSignInLimit: int(pick(undefined, 'SWITCHBOARD_CONSOLE_SIGNIN_LIMIT') ?? '5', 'SWITCHBOARD_CONSOLE_SIGNIN_LIMIT', 1, 1000),
   };
 }
 

@@ -5,11 +5,15 @@ import { startServer, type RunnerFactory } from './server.ts';
 import { StoreLockedError } from './store/database.ts';
 import { MasterKeyError } from './store/master-key.ts';
 import { VERSION } from './version.ts';
+import { SwitchboardError } from './domain/errors.ts';
+import { bootstrap } from './services/bootstrap.ts';
 
 const workerRunners: RunnerFactory[] = [];
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof MasterKeyError) {
+  // Operator mistakes (bad flags, an unknown company, a taken email, a wrong master key) get one
+  // line, not a stack.
+  if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof MasterKeyError || err instanceof SwitchboardError) {
     process.stderr.write(`switchboard: ${err.message}\n`);
     process.exit(2);
   }
@@ -80,6 +84,42 @@ serverOptions(program.command('keys').description('create an API key for a compa
       const key = await platform.services.keys.createKey(companyId, opts.name, opts.role);
       process.stdout.write(key.key + '\n');
       await platform.close();
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+const members = program.command('members').description('console members (people who sign in at /console)');
+
+serverOptions(members.command('add').description('add a console member; prints a one-time password unless --password-stdin'))
+  .requiredOption('--email <email>', 'their email, used to sign in')
+  .option('--role <role>', 'owner, admin or agent', 'admin')
+  .option('--company <id-or-name>', 'the company (id or name)', 'default')
+  .option('--name <name>', 'display name (default: the part of the email before @)')
+  .option('--password-stdin', 'read the password from standard input instead of generating one')
+  .action(async (opts: Flags & { email: string; role: string; company: string; name?: string; passwordStdin?: boolean }) => {
+    try {
+      const config = loadConfig({ ...opts, role: undefined });
+      let password: string | undefined;
+      if (opts.passwordStdin) {
+        const chunks: Buffer[] = [];
+        for await (const c of process.stdin) chunks.push(c as Buffer);
+        password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+        if (!password) throw new ConfigError('--password-stdin: standard input was empty');
+      }
+      const platform = await createPlatform(config, createLogger('warn', process.stderr));
+      try {
+        // On a fresh store the first owner may come before the first `serve`: create company
+        // "default" the way the server would (printing its generated owner key once).
+        const boot = await bootstrap(platform, config.bootstrapKey);
+        if (boot?.generatedKey) process.stdout.write(`created company "default" (${boot.companyId}); its owner API key, shown once:\n  ${boot.generatedKey}\n`);
+        const company = await platform.services.members.company(opts.company);
+        const res = await platform.services.members.add(company.id, { email: opts.email, name: opts.name, role: opts.role, password });
+        process.stdout.write(`added ${res.member.role} ${res.member.email} (${res.member.id}) to company "${company.name}"\n`);
+        if (res.password) process.stdout.write(`one-time password (shown once): ${res.password}\n`);
+      } finally {
+        await platform.close();
+      }
     } catch (err) {
       fail(err);
     }

@@ -23,6 +23,9 @@ import { USER_AGENT } from './version.ts';
 import { createAgentService } from './services/agents.ts';
 import { createConversationOpener } from './sync/setup.ts';
 import { createToolCallService } from './services/tool-calls.ts';
+import { createMemberService } from './services/members.ts';
+import { createConsoleSessionService } from './services/console-sessions.ts';
+import { createWebhookOverviewService } from './services/webhook-overview.ts';
 
 /** Paths pino must never print: credentials, keys and secrets, wherever they appear. */
 export const REDACT_PATHS = [
@@ -61,7 +64,10 @@ function createServices(ctx: ServiceContext) {
   const toolCalls = createToolCallService(ctx, conversations);
   const webhooks = createWebhookService(ctx);
   const deliveries = createDeliveryService(ctx);
-  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries };
+  const members = createMemberService(ctx);
+  const consoleSessions = createConsoleSessionService(ctx);
+  const webhookOverview = createWebhookOverviewService(ctx);
+  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries, members, consoleSessions, webhookOverview };
 }
 
 export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {

@@ -43,6 +43,8 @@ const REGISTRY = {
   unsafe_header_value: { status: 422, type: 'validation', message: 'A rendered header value contains CR or LF.' },
   limit_reached: { status: 422, type: 'validation', message: 'A limit was reached.' },
   rate_limited: { status: 429, type: 'rate_limited', message: 'Too many requests for this API key.' },
+  invalid_credentials: { status: 401, type: 'authentication', message: 'The email or password is not right.' },
+  sign_in_limited: { status: 429, type: 'rate_limited', message: 'Too many failed sign-ins; wait a few minutes and try again.' },
   internal: { status: 500, type: 'internal', message: 'Something went wrong on our side.' },
   unavailable: { status: 503, type: 'internal', message: 'The store is not reachable.' },
 } as const satisfies Record<string, { status: number; type: ErrorType; message: string }>;

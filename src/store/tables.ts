@@ -155,4 +155,18 @@ export interface Tables {
     expires_ms: number;
   };
   rate_limits: { key_id: string; tokens: number; updated_ms: number };
+  members: {
+    id: string;
+    company_id: string;
+    email: string;
+    name: string;
+    role: string;
+    /** scrypt hash (see domain/passwords.ts); null until an invited member sets a password. */
+    password_hash: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  console_sessions: { id_hash: string; member_id: string; csrf_token: string; created_ms: number; seen_ms: number };
+  sign_in_failures: { bucket: string; failures: number; window_start_ms: number };
+  member_invites: { token_hash: string; member_id: string; expires_ms: number };
 }

@@ -124,4 +124,27 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE master_key_check (id TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)`,
     ],
   },
+  {
+    id: '0005_console_members',
+    statements: (t) => [
+      // People who sign in to the console. An email signs in to one company, so it is unique server-wide.
+      `CREATE TABLE members (
+        id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES companies(id), email TEXT NOT NULL,
+        name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE UNIQUE INDEX members_email ON members (email)`,
+      `CREATE INDEX members_company ON members (company_id, id)`,
+      // Console sessions live in the store so every API process behind a balancer knows them.
+      // id_hash is the SHA-256 of the cookie value: a copy of the table signs nobody in.
+      `CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY, member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL, created_ms ${t.bigint} NOT NULL, seen_ms ${t.bigint} NOT NULL)`,
+      `CREATE INDEX console_sessions_member ON console_sessions (member_id)`,
+      // Failed sign-ins per account and per address, in a fixed window (shared by every process).
+      `CREATE TABLE sign_in_failures (bucket TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start_ms ${t.bigint} NOT NULL)`,
+      // One-time invitation links: the token's SHA-256, valid until expires_ms, spent on use.
+      `CREATE TABLE member_invites (
+        token_hash TEXT PRIMARY KEY, member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        expires_ms ${t.bigint} NOT NULL)`,
+    ],
+  },
 ];
