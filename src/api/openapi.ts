@@ -252,7 +252,7 @@ export function openapiDocument(): FastifyDynamicSwaggerOptions['openapi'] {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       'x-server-version': VERSION,
     },
-    servers: [{ url: 'http://localhost:8080', description: 'A local server (npm start); use your deployment\'s URL otherwise.' }],
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'A local server on the default address (npm start); use your deployment\'s URL otherwise.' }],
     tags: TAGS,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: "Authorization: Bearer sk_..."' } }, schemas: eventSchemas() },
     security: [{ bearer: [] }],

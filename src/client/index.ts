@@ -110,7 +110,7 @@ export function createClient(options: ClientOptions): SwitchboardClient {
     async (path: string, init?: object) => {
       const res = (await (raw[method] as (p: string, i?: object) => Promise<{ data?: unknown; error?: unknown; response: Response }>)(path, init));
       if (!res.response.ok) throw new SwitchboardApiError(res.response.status, res.error, res.response.headers);
-      // A 204 has no body; openapi-fetch gives `{}` for it, and the type says so too.
+      // A 204 has no body: openapi-fetch resolves it to undefined.
       return res.data;
     };
   return {

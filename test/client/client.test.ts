@@ -89,10 +89,12 @@ describe('typed client', () => {
     assert.throws(() => createClient({ baseUrl: '', apiKey: OWNER_KEY }), /baseUrl is required/);
   });
 
-  it('answers a 204 with no body', async () => {
+  it('sends headers such as Idempotency-Key, and resolves a 204 to undefined', async () => {
     const sb = createClient({ baseUrl: t.url + '/', apiKey: OWNER_KEY });
-    const user = await sb.POST('/v1/users', { body: { name: 'Temp' } });
-    await sb.DELETE('/v1/users/{id}', { params: { path: { id: user.id } } });
+    const user = await sb.POST('/v1/users', { body: { name: 'Temp' }, headers: { 'idempotency-key': 'client-test-1' } });
+    const replay = await sb.POST('/v1/users', { body: { name: 'Temp' }, headers: { 'idempotency-key': 'client-test-1' } });
+    assert.equal(replay.id, user.id, 'the same Idempotency-Key replays the first answer');
+    assert.equal(await sb.DELETE('/v1/users/{id}', { params: { path: { id: user.id } } }), undefined);
     await assert.rejects(sb.GET('/v1/users/{id}', { params: { path: { id: user.id } } }), (err: unknown) => err instanceof SwitchboardApiError && err.status === 404);
   });
 });
