@@ -48,11 +48,34 @@ export const TAGS = [
 ];
 
 /** The error body with the text OpenAPI shows as the response's description. */
-function errorResponse(description: string) {
+function errorResponse(status: string, description: string) {
   // `x-response-description` is the answer's description for @fastify/swagger, which drops it
   // from the schema itself.
-  return { ...ErrorBody, 'x-response-description': description };
+  const response: Record<string, unknown> = { ...ErrorBody, 'x-response-description': description };
+  if (status === '429') {
+    response.headers = {
+      'retry-after': { type: 'integer', description: 'Seconds to wait before the next request.' },
+      'ratelimit-limit': { type: 'integer', description: "Requests allowed in the key's window." },
+      'ratelimit-remaining': { type: 'integer', description: 'Requests left in the window.' },
+      'ratelimit-reset': { type: 'integer', description: 'Seconds until the window resets.' },
+    };
+  }
+  return response;
 }
+
+/** The Idempotency-Key header every authenticated POST takes (src/api/idempotency.ts). */
+const IDEMPOTENCY_HEADER = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing.',
+    },
+  },
+};
 
 function hasParam(schema: FastifySchema, name: string): boolean {
   const props = (schema.querystring as { properties?: Record<string, unknown> } | undefined)?.properties;
@@ -122,8 +145,10 @@ export const describeRoute: SwaggerTransform = ({ schema, url, route }) => {
   const response = schema.response as Record<string, unknown> | undefined;
   if (!response || !('4xx' in response)) return { schema: rest, url };
   const { '4xx': _4, '5xx': _5, ...ok } = response;
-  const errors = Object.fromEntries(Object.entries(errorResponses(route, schema)).map(([status, text]) => [status, errorResponse(text!)]));
-  return { schema: { ...rest, response: { ...ok, ...errors } }, url };
+  const errors = Object.fromEntries(Object.entries(errorResponses(route, schema)).map(([status, text]) => [status, errorResponse(status, text!)]));
+  // Documented only: the idempotency hook reads the header, the route's validator never sees it.
+  const headers = String(route.method).toUpperCase() === 'POST' && !schema.headers ? { headers: IDEMPOTENCY_HEADER } : {};
+  return { schema: { ...rest, ...headers, response: { ...ok, ...errors } }, url };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -252,7 +277,11 @@ export function openapiDocument(): FastifyDynamicSwaggerOptions['openapi'] {
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       'x-server-version': VERSION,
     },
-    servers: [{ url: 'http://127.0.0.1:8080', description: 'A local server on the default address (npm start); use your deployment\'s URL otherwise.' }],
+    // The docs page's "Try it out" goes to the server that serves it; the second names the default address.
+    servers: [
+      { url: '/', description: 'The server that serves this document' },
+      { url: 'http://127.0.0.1:8080', description: 'A local server on the default address (npm start)' },
+    ],
     tags: TAGS,
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: "Authorization: Bearer sk_..."' } }, schemas: eventSchemas() },
     security: [{ bearer: [] }],

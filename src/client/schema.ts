@@ -4176,7 +4176,10 @@ export interface operations {
     createCompany: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4422,6 +4425,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4456,7 +4467,10 @@ export interface operations {
     createKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4590,6 +4604,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4722,6 +4744,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4848,6 +4878,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4882,7 +4920,10 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5012,6 +5053,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5134,6 +5183,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5316,6 +5373,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5416,6 +5481,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5598,6 +5671,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5721,6 +5802,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5795,6 +5884,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5829,7 +5926,10 @@ export interface operations {
     applyTag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5999,6 +6099,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6153,6 +6261,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6187,7 +6303,10 @@ export interface operations {
     createConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6378,6 +6497,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6525,6 +6652,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6715,6 +6850,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6749,7 +6892,10 @@ export interface operations {
     assignConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6922,6 +7068,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6956,7 +7110,10 @@ export interface operations {
     closeConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7085,6 +7242,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7119,7 +7284,10 @@ export interface operations {
     endConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7286,6 +7454,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7472,6 +7648,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7617,6 +7801,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7651,7 +7843,10 @@ export interface operations {
     recordCallEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7823,6 +8018,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7857,7 +8060,10 @@ export interface operations {
     setCallDisposition: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8025,6 +8231,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8059,7 +8273,10 @@ export interface operations {
     createMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8206,6 +8423,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8329,6 +8554,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8363,7 +8596,10 @@ export interface operations {
     setMessageStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8507,6 +8743,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8541,7 +8785,10 @@ export interface operations {
     recordLinkClick: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -8685,6 +8932,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8832,6 +9087,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8969,6 +9232,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9101,6 +9372,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9276,6 +9555,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9310,7 +9597,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9517,6 +9807,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9688,6 +9986,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9804,6 +10110,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10047,6 +10361,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10168,6 +10490,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10202,7 +10532,10 @@ export interface operations {
     rotateWebhookSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10305,6 +10638,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10339,7 +10680,10 @@ export interface operations {
     disableWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10492,6 +10836,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10526,7 +10878,10 @@ export interface operations {
     enableWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10679,6 +11034,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10713,7 +11076,10 @@ export interface operations {
     testWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -10890,6 +11256,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10924,7 +11298,10 @@ export interface operations {
     recoverWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11066,6 +11443,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11226,6 +11611,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11383,6 +11776,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11417,7 +11818,10 @@ export interface operations {
     retryDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -11556,6 +11960,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11741,6 +12153,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11775,7 +12195,10 @@ export interface operations {
     createAgent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12008,6 +12431,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12189,6 +12620,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12305,6 +12744,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12575,6 +13022,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12609,7 +13064,10 @@ export interface operations {
     runToolCall: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -12753,6 +13211,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12787,7 +13253,10 @@ export interface operations {
     previewToolCall: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -12931,6 +13400,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13082,6 +13559,14 @@ export interface operations {
             /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
             429: {
                 headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -90,6 +90,11 @@ describe('OpenAPI document', () => {
       if (body) expected.push('413');
       if (body || cursor || p.includes('{') || method === 'post') expected.push('422');
       for (const s of expected) errorSchema(label, s, op.responses[s]);
+      if (!admin) assert.ok(op.responses['429'].headers?.['retry-after'], `${label}: 429 documents retry-after`);
+      if (method === 'post') {
+        const idem = (op.parameters ?? []).find((x: any) => x.in === 'header' && x.name === 'idempotency-key');
+        assert.equal(idem?.schema?.maxLength, 255, `${label}: documents the Idempotency-Key header`);
+      }
     }
     const ops = Object.fromEntries(operations(doc).map((o) => [o.label, o.op]));
     errorSchema('POST /v1/conversations', '424', ops['POST /v1/conversations'].responses['424']);
