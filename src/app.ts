@@ -11,6 +11,7 @@ import { decodeUtf8, parseJsonBody } from './api/json-body.ts';
 import { createAuthHook } from './api/auth.ts';
 import { createIdempotencyHooks, documentSecretAnswer } from './api/idempotency.ts';
 import { createRateLimiter } from './api/rate-limit.ts';
+import { DOCS_UI, describeRoute, openapiDocument } from './api/openapi.ts';
 import { companyRoutes } from './api/routes/companies.ts';
 import { keyRoutes } from './api/routes/keys.ts';
 import { userRoutes } from './api/routes/users.ts';
@@ -55,26 +56,8 @@ export async function buildApp(platform: Platform): Promise<App> {
     }
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Switchboard API',
-        version: '2026-11-01',
-        description:
-          'REST API and webhook engine for conversational-AI platforms. Authenticate with "Authorization: Bearer sk_...". ' +
-          'Errors are {"error": {type, code, message, param?}}; 413 (body over 1 MiB) and 424 (conversation.setup rejected) use type invalid_request. ' +
-          'Any POST may carry Idempotency-Key (1 to 255 characters): a repeat by the same API key with the same body within 24 h replays the first answer ' +
-          '(header idempotent-replayed: true) with no second effect, after the key is authenticated and its role checked again; another body is a 409 ' +
-          'idempotency_key_reused. Records belong to the API key that made the request: another key, even of the same company, never sees them. ' +
-          'Answers that carry a secret (a new API key, a rotated signing secret; each such operation says so in its description) are never stored, ' +
-          'not even encrypted: a repeat changes nothing and answers 409 idempotent_secret, naming what the first request created.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swagger, { openapi: openapiDocument(), transform: describeRoute });
+  await app.register(swaggerUi, DOCS_UI);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('onRoute', documentSecretAnswer);

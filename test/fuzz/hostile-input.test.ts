@@ -571,7 +571,9 @@ function check(c: Case, res: RawReply): string | null {
   const p = contractProblem(res.status, res.text);
   if (p) return p;
   if (c.expect && !c.expect.includes(res.status)) return `expected ${c.expect.join('|')}, got ${res.status}`;
-  if (res.status < 300 && res.status !== 204 && res.text !== '') {
+  // A success is JSON unless the operation says otherwise (GET /metrics is Prometheus text).
+  const type = String(res.headers['content-type'] ?? '');
+  if (res.status < 300 && res.status !== 204 && res.text !== '' && !type.startsWith('text/plain')) {
     try {
       JSON.parse(res.text);
     } catch {

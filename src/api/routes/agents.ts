@@ -17,7 +17,8 @@ export function agentRoutes(app: App, agents: AgentService) {
       config,
       schema: {
         tags,
-        summary: 'Create an agent (assistant) with its configuration and tool webhooks',
+        operationId: 'createAgent',
+        summary: 'Create an agent',
         description:
           'Tool names are unique within the agent and each tool\'s `parameters` must be a JSON Schema of type object that compiles ' +
           '(at most 16 KiB and 16 levels deep, 64 KiB over all tools; argument names are plain words, none named like a system variable; ' +
@@ -31,12 +32,32 @@ export function agentRoutes(app: App, agents: AgentService) {
   );
   app.get(
     '/v1/agents',
-    { config, schema: { tags, summary: 'List agents, newest first', querystring: ListQuery, response: responses({ 200: ListOf(Agent) }) } },
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'listAgents',
+        summary: 'List agents',
+        description: 'Lists the company\'s agents, newest first; `limit` and `cursor` page it.',
+        querystring: ListQuery,
+        response: responses({ 200: ListOf(Agent) }),
+      },
+    },
     async (req) => agents.list(callerOf(req), req.query.limit ?? 20, req.query.cursor),
   );
   app.get(
     '/v1/agents/:id',
-    { config, schema: { tags, summary: 'Get an agent', params: IdParams, response: responses({ 200: Agent }) } },
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'getAgent',
+        summary: 'Get an agent',
+        description: 'Returns one agent with its configuration (tool credentials masked).',
+        params: IdParams,
+        response: responses({ 200: Agent }),
+      },
+    },
     async (req) => agents.get(callerOf(req), req.params.id),
   );
   app.patch(
@@ -45,8 +66,10 @@ export function agentRoutes(app: App, agents: AgentService) {
       config,
       schema: {
         tags,
-        summary: 'Update an agent: name replaces; config is deep-merged (objects merge, arrays such as tools replace, a top-level null removes)',
+        operationId: 'updateAgent',
+        summary: 'Update an agent',
         description:
+          '`name` replaces; `config` is deep-merged (objects merge, arrays such as `tools` replace, a top-level null removes). ' +
           'Conversations copy their agent\'s configuration when they open, so a change applies to conversations opened afterwards. ' +
           'Tool calls of a running conversation still find a tool added later to the agent.',
         params: IdParams,
@@ -58,7 +81,17 @@ export function agentRoutes(app: App, agents: AgentService) {
   );
   app.delete(
     '/v1/agents/:id',
-    { config, schema: { tags, summary: 'Delete an agent (its conversations keep their copy of the configuration)', params: IdParams, response: responses({ 204: Type.Null() }) } },
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'deleteAgent',
+        summary: 'Delete an agent',
+        description: 'Deletes the agent; its conversations keep their copy of the configuration.',
+        params: IdParams,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
     async (req, reply) => {
       await agents.remove(callerOf(req), req.params.id);
       return reply.code(204).send(null);

@@ -16,7 +16,9 @@ export function companyRoutes(app: App, keys: KeyService) {
       },
       schema: {
         tags: ['companies'],
-        summary: 'Create a company and its first owner key (server admin token only)',
+        operationId: 'createCompany',
+        summary: 'Create a company',
+        description: 'Creates a company and its first owner key; needs the server admin token (SWITCHBOARD_ADMIN_TOKEN), not an API key.',
         body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
         response: responses({ 201: Type.Object({ company: Company, key: CreatedApiKey }) }),
       },

@@ -24,7 +24,10 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'Create a conversation (calls conversation.setup when it has no context; emits conversation.created)',
+        operationId: 'createConversation',
+        summary: 'Create a conversation',
+        description: 'Opens a conversation and emits `conversation.created`. Without a `context`, the company\'s `conversation.setup` endpoint (if any) is called first, synchronously, for the context and agent overrides; the conversation copies its agent\'s configuration merged with them.',
+        errors: { 404: 'No such `user_id` or `agent_id` in the company (`resource_not_found`, `param` names it).', 424: 'The conversation.setup call failed (no answer, a non-2xx status, or no context object) and the setup endpoint sets `setup_failure: "reject"` (`setup_failed`): nothing was created.' },
         body: Type.Object(
           {
             user_id: Type.Optional(Id),
@@ -47,7 +50,9 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'List conversations, newest first',
+        operationId: 'listConversations',
+        summary: 'List conversations',
+        description: 'Lists the company\'s conversations, newest first, optionally filtered by `status`, `user_id` and `channel`; `limit` and `cursor` page it.',
         querystring: Type.Object({
           ...ListQuery.properties,
           status: Type.Optional(ConversationStatus),
@@ -64,7 +69,16 @@ export function conversationRoutes(app: App, conversations: ConversationService,
   );
   app.get(
     '/v1/conversations/:id',
-    { schema: { tags, summary: 'Get a conversation', params: IdParams, response: responses({ 200: Conversation }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'getConversation',
+        summary: 'Get a conversation',
+        description: 'Returns one conversation with its context, client_data, custom fields and agent configuration.',
+        params: IdParams,
+        response: responses({ 200: Conversation }),
+      },
+    },
     async (req) => conversations.get(callerOf(req), req.params.id),
   );
   app.patch(
@@ -72,7 +86,9 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'Merge client_data and context (a null value removes a key)',
+        operationId: 'updateConversation',
+        summary: 'Update a conversation',
+        description: 'Merges `client_data` and `context` into the stored objects; a null value removes its key. Emits no event.',
         params: IdParams,
         body: Type.Object({ client_data: Type.Optional(JsonObject), context: Type.Optional(JsonObject) }, { additionalProperties: false }),
         response: responses({ 200: Conversation }),
@@ -85,7 +101,9 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'Assign the conversation to a person (emits conversation.assigned)',
+        operationId: 'assignConversation',
+        summary: 'Assign a conversation',
+        description: 'Assigns the conversation to a person (and their department, when given) and emits `conversation.assigned`.',
         params: IdParams,
         body: Type.Object({ assignee: Assignee }, { additionalProperties: false }),
         response: responses({ 200: Conversation }),
@@ -95,7 +113,17 @@ export function conversationRoutes(app: App, conversations: ConversationService,
   );
   app.post(
     '/v1/conversations/:id/close',
-    { schema: { tags, summary: 'Close the conversation (emits conversation.closed)', params: IdParams, response: responses({ 200: Conversation }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'closeConversation',
+        summary: 'Close a conversation',
+        description: 'Closes the conversation and emits `conversation.closed`; closing a closed conversation changes nothing.',
+        errors: { 409: 'The conversation has ended (`conflict`).' },
+        params: IdParams,
+        response: responses({ 200: Conversation }),
+      },
+    },
     async (req) => conversations.close(callerOf(req), req.params.id),
   );
   app.post(
@@ -103,7 +131,10 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'End the conversation with a final status (emits conversation.ended)',
+        operationId: 'endConversation',
+        summary: 'End a conversation',
+        description: 'Ends the conversation (usually a call) with a final status and emits `conversation.ended`.',
+        errors: { 409: 'The conversation has already ended (`conflict`).' },
         params: IdParams,
         body: Type.Object({ status: EndStatus }, { additionalProperties: false }),
         response: responses({ 200: Conversation }),
@@ -116,7 +147,9 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags,
-        summary: 'Set a custom field (emits conversation.custom_fields.updated when the value changes)',
+        operationId: 'setCustomField',
+        summary: 'Set a custom field',
+        description: 'Sets one custom field of the conversation to any JSON value; emits `conversation.custom_fields.updated` when the value changes.',
         params: Type.Object({ id: Id, key: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }),
         body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false, required: ['value'] }),
         response: responses({ 200: Conversation }),
@@ -127,7 +160,15 @@ export function conversationRoutes(app: App, conversations: ConversationService,
   app.get(
     '/v1/conversations/:id/messages',
     {
-      schema: { tags: ['messages'], summary: 'Messages of a conversation, oldest first', params: IdParams, querystring: ListQuery, response: responses({ 200: ListOf(Message) }) },
+      schema: {
+        tags: ['messages'],
+        operationId: 'listConversationMessages',
+        summary: 'List a conversation\'s messages',
+        description: 'The messages of the conversation, oldest first; `limit` and `cursor` page it.',
+        params: IdParams,
+        querystring: ListQuery,
+        response: responses({ 200: ListOf(Message) }),
+      },
     },
     async (req) => messages.listForConversation(callerOf(req), req.params.id, req.query.limit ?? 20, req.query.cursor),
   );
@@ -136,7 +177,10 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags: ['calls'],
-        summary: 'Record call progress (emits call.initiated, call.dial_begin, call.answered, call.ended then call.summary)',
+        operationId: 'recordCallEvent',
+        summary: 'Record call progress',
+        description: 'Records a step of a phone call and emits `call.initiated`, `call.dial_begin`, `call.answered` or `call.ended`; `ended` also emits `call.summary` with the durations of the call and its legs.',
+        errors: { 409: 'The conversation\'s channel is not `phone`, or the call has already ended (`conflict`).' },
         params: IdParams,
         body: Type.Object(
           {
@@ -155,7 +199,10 @@ export function conversationRoutes(app: App, conversations: ConversationService,
     {
       schema: {
         tags: ['calls'],
-        summary: 'Set the disposition of a call (emits call.disposition)',
+        operationId: 'setCallDisposition',
+        summary: 'Set a call disposition',
+        description: 'Sets the outcome tag (and an optional note) of a phone call and emits `call.disposition`.',
+        errors: { 409: 'The conversation\'s channel is not `phone` (`conflict`).' },
         params: IdParams,
         body: Type.Object(
           { tag: Type.String({ minLength: 1, maxLength: 64 }), note: Type.Optional(Type.String({ maxLength: 4000 })) },

@@ -31,7 +31,9 @@ export function eventRoutes(app: App, events: EventService) {
       config,
       schema: {
         tags,
-        summary: 'List events, newest first',
+        operationId: 'listEvents',
+        summary: 'List events',
+        description: 'Lists the company\'s events, newest first, byte for byte as delivered; filter by `type`, `conversation_id` and `created_after`. Test events are left out unless `include_tests` is true.',
         querystring: Type.Object({
           ...ListQuery.properties,
           type: Type.Optional(Type.String({ maxLength: 100 })),
@@ -53,7 +55,17 @@ export function eventRoutes(app: App, events: EventService) {
   );
   app.get(
     '/v1/events/:id',
-    { config, schema: { tags, summary: 'Get an event', params: IdParams, response: responses({ 200: Event }) } },
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'getEvent',
+        summary: 'Get an event',
+        description: 'Returns one event envelope as it was delivered; a test event carries `"test": true`.',
+        params: IdParams,
+        response: responses({ 200: Event }),
+      },
+    },
     async (req, reply) => reply.type('application/json').send(eventText(await events.get(callerOf(req), req.params.id)) as never),
   );
   app.get(
@@ -62,7 +74,8 @@ export function eventRoutes(app: App, events: EventService) {
       config,
       schema: {
         tags,
-        summary: 'The event type catalog, with a JSON Schema and an example of each',
+        operationId: 'listEventTypes',
+        summary: 'List event types',
         description: 'In catalog order; `limit` and `cursor` page it like every list.',
         querystring: ListQuery,
         response: responses({ 200: ListOf(EventType) }),

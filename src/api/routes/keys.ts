@@ -11,7 +11,14 @@ export function keyRoutes(app: App, keys: KeyService) {
     '/v1/keys',
     {
       config,
-      schema: { tags: ['keys'], summary: 'List API keys (id, name, role, prefix; never the secret)', querystring: ListQuery, response: responses({ 200: ListOf(ApiKey) }) },
+      schema: {
+        tags: ['keys'],
+        operationId: 'listKeys',
+        summary: 'List API keys',
+        description: 'Lists the company\'s API keys with their id, name, role and prefix; never the secret, which only the create answer carries.',
+        querystring: ListQuery,
+        response: responses({ 200: ListOf(ApiKey) }),
+      },
     },
     async (req) => keys.list(callerOf(req), req.query.limit ?? 20, req.query.cursor),
   );
@@ -26,7 +33,10 @@ export function keyRoutes(app: App, keys: KeyService) {
       },
       schema: {
         tags: ['keys'],
-        summary: 'Create an API key (the plaintext key is in this answer only)',
+        operationId: 'createKey',
+        summary: 'Create an API key',
+        description: 'Creates an API key of the company; the plaintext key is in this answer only.',
+        errors: { 403: 'The new key\'s role is higher than the caller\'s (`forbidden`).' },
         body: Type.Object({ name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(Role) }, { additionalProperties: false }),
         response: responses({ 201: CreatedApiKey }),
       },
@@ -39,7 +49,10 @@ export function keyRoutes(app: App, keys: KeyService) {
       config,
       schema: {
         tags: ['keys'],
-        summary: "Revoke an API key (403 for a key of a higher role than the caller's; 409 last_owner_key for the company's last owner key)",
+        operationId: 'revokeKey',
+        summary: 'Revoke an API key',
+        description: 'Revokes the key at once: its next request answers 401.',
+        errors: { 403: 'The key to revoke has a higher role than the caller\'s (`forbidden`).', 409: 'It is the company\'s last owner key (`last_owner_key`): create another owner key first.' },
         params: IdParams,
         response: responses({ 204: Type.Null() }),
       },

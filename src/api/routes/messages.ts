@@ -14,7 +14,10 @@ export function messageRoutes(app: App, messages: MessageService) {
     {
       schema: {
         tags,
-        summary: 'Record a message (emits message.received when inbound, message.sent when outbound)',
+        operationId: 'createMessage',
+        summary: 'Record a message',
+        description: 'Records a message with text, images or a template and emits `message.received` (inbound) or `message.sent` (outbound).',
+        errors: { 404: 'No conversation with this `conversation_id` in the company (`resource_not_found`, `param` conversation_id).', 409: 'The conversation has ended (`conflict`).' },
         body: Type.Object(
           {
             conversation_id: Type.String({ maxLength: 64 }),
@@ -32,7 +35,16 @@ export function messageRoutes(app: App, messages: MessageService) {
   );
   app.get(
     '/v1/messages/:id',
-    { schema: { tags, summary: 'Get a message', params: IdParams, response: responses({ 200: Message }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'getMessage',
+        summary: 'Get a message',
+        description: 'Returns one message with its delivery status.',
+        params: IdParams,
+        response: responses({ 200: Message }),
+      },
+    },
     async (req) => messages.get(callerOf(req), req.params.id),
   );
   app.post(
@@ -40,7 +52,9 @@ export function messageRoutes(app: App, messages: MessageService) {
     {
       schema: {
         tags,
-        summary: 'Record a delivery receipt (emits message.delivered, message.read or message.failed)',
+        operationId: 'setMessageStatus',
+        summary: 'Record a delivery receipt',
+        description: 'Records that an outbound message was delivered, read or failed, and emits `message.delivered`, `message.read` or `message.failed`.',
         params: IdParams,
         body: Type.Object(
           {
@@ -59,7 +73,9 @@ export function messageRoutes(app: App, messages: MessageService) {
     {
       schema: {
         tags,
-        summary: 'Record a click on a link of the message (emits message.link_clicked)',
+        operationId: 'recordLinkClick',
+        summary: 'Record a link click',
+        description: 'Records a click on a link of the message and emits `message.link_clicked`.',
         params: IdParams,
         body: Type.Object({ url: Url }, { additionalProperties: false }),
         response: responses({ 200: Message }),

@@ -57,8 +57,11 @@ export function toolCallRoutes(app: App, toolCalls: ToolCallService) {
     {
       schema: {
         tags,
-        summary: 'Run one of the agent\'s WEBHOOK tools for this conversation, as the assistant runtime would',
+        operationId: 'runToolCall',
+        summary: 'Run a tool call',
+        errors: { 422: 'A rendered header value holds CR or LF (`unsafe_header_value`).' },
         description:
+          'Runs one of the agent\'s WEBHOOK tools for this conversation, as the assistant runtime would, and logs it. ' +
           'The tool is looked up by name in the conversation\'s agent_config, then in its agent\'s current configuration (unknown: 422 on /tool). ' +
           'Arguments are checked against the tool\'s parameters (422 naming /arguments/<name>); an argument the parameters do not declare is a 422 too, never dropped. ' +
           'Variables: system variables ($session.id, $company.id, $assistant.id, $images) win over client_data, which wins over arguments. ' +
@@ -77,8 +80,11 @@ export function toolCallRoutes(app: App, toolCalls: ToolCallService) {
     {
       schema: {
         tags,
-        summary: 'Render a tool call without sending it (secrets masked)',
+        operationId: 'previewToolCall',
+        summary: 'Preview a tool call',
+        errors: { 422: 'A rendered header value holds CR or LF (`unsafe_header_value`).' },
         description:
+          'Renders a tool call without sending it. ' +
           'Same checks as a real call. Secret-named headers, query parameters, body fields and variables are masked "••••", and every value hidden ' +
           'in variables_used is also replaced in the URL, every header and the body.',
         params: IdParams,
@@ -93,7 +99,9 @@ export function toolCallRoutes(app: App, toolCalls: ToolCallService) {
     {
       schema: {
         tags: ['conversations'],
-        summary: 'Synchronous webhook calls of a conversation (conversation.setup and tool calls), oldest first',
+        operationId: 'listConversationLogs',
+        summary: 'List a conversation\'s webhook calls',
+        description: 'The synchronous webhook calls of the conversation (conversation.setup and tool calls), oldest first, with the masked request, the answer and the variables used.',
         params: IdParams,
         querystring: ListQuery,
         response: responses({ 200: ListOf(ConversationLog) }),

@@ -22,22 +22,61 @@ export function userRoutes(app: App, users: UserService) {
   const tags = ['users'];
   app.post(
     '/v1/users',
-    { schema: { tags, summary: 'Create a user (emits user.created)', body: UserBody, response: responses({ 201: User }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'createUser',
+        summary: 'Create a user',
+        description: 'Creates a contact of the company and emits `user.created`. `external_id` is unique within the company.',
+        errors: { 409: 'Another user of the company already has this `external_id` (`conflict`, `param` external_id).' },
+        body: UserBody,
+        response: responses({ 201: User }),
+      },
+    },
     async (req, reply) => reply.code(201).send(await users.create(callerOf(req), req.body)),
   );
   app.get(
     '/v1/users',
-    { schema: { tags, summary: 'List users, newest first', querystring: ListQuery, response: responses({ 200: ListOf(User) }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'listUsers',
+        summary: 'List users',
+        description: 'Lists the company\'s users, newest first, a page of `limit` (default 20) at a time; pass `next_cursor` as `cursor` for the next page.',
+        querystring: ListQuery,
+        response: responses({ 200: ListOf(User) }),
+      },
+    },
     async (req) => users.list(callerOf(req), req.query.limit ?? 20, req.query.cursor),
   );
   app.get(
     '/v1/users/:id',
-    { schema: { tags, summary: 'Get a user', params: IdParams, response: responses({ 200: User }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'getUser',
+        summary: 'Get a user',
+        description: 'Returns one user of the company with its tags and attributes.',
+        params: IdParams,
+        response: responses({ 200: User }),
+      },
+    },
     async (req) => users.get(callerOf(req), req.params.id),
   );
   app.put(
     '/v1/users/:id',
-    { schema: { tags, summary: 'Replace a user profile (emits user.updated)', params: IdParams, body: UserBody, response: responses({ 200: User }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'replaceUser',
+        summary: 'Replace a user',
+        description: 'Replaces the whole profile: fields left out become null and attributes are replaced. Emits `user.updated`.',
+        errors: { 409: 'Another user of the company already has this `external_id` (`conflict`, `param` external_id).' },
+        params: IdParams,
+        body: UserBody,
+        response: responses({ 200: User }),
+      },
+    },
     async (req) => users.replace(callerOf(req), req.params.id, req.body),
   );
   app.patch(
@@ -45,7 +84,10 @@ export function userRoutes(app: App, users: UserService) {
     {
       schema: {
         tags,
-        summary: 'Update some fields of a user; attributes merge, null removes (emits user.updated)',
+        operationId: 'updateUser',
+        summary: 'Update a user',
+        description: 'Changes only the fields sent; `attributes` merge into the stored ones and a null attribute removes it. Emits `user.updated`.',
+        errors: { 409: 'Another user of the company already has this `external_id` (`conflict`, `param` external_id).' },
         params: IdParams,
         body: UserBody,
         response: responses({ 200: User }),
@@ -55,7 +97,16 @@ export function userRoutes(app: App, users: UserService) {
   );
   app.delete(
     '/v1/users/:id',
-    { schema: { tags, summary: 'Delete a user', params: IdParams, response: responses({ 204: Type.Null() }) } },
+    {
+      schema: {
+        tags,
+        operationId: 'deleteUser',
+        summary: 'Delete a user',
+        description: 'Deletes the user and its tags; its conversations stay. Emits no event.',
+        params: IdParams,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
     async (req, reply) => {
       await users.remove(callerOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -66,7 +117,9 @@ export function userRoutes(app: App, users: UserService) {
     {
       schema: {
         tags: ['tags'],
-        summary: 'Remove a tag from a user (emits tag.removed; removing an absent tag changes nothing)',
+        operationId: 'removeUserTag',
+        summary: 'Remove a tag from a user',
+        description: 'Removes the tag and emits `tag.removed`; removing a tag the user does not carry changes nothing and emits nothing.',
         params: Type.Object({ id: Type.String({ maxLength: 64 }), tag: TagName }),
         response: responses({ 200: User }),
       },
@@ -78,7 +131,10 @@ export function userRoutes(app: App, users: UserService) {
     {
       schema: {
         tags: ['tags'],
-        summary: 'Apply a tag to a user (emits tag.applied; 200 and no event when the user had it)',
+        operationId: 'applyTag',
+        summary: 'Apply a tag to a user',
+        description: 'Applies the tag (201) and emits `tag.applied`; when the user already carries it, answers 200 and emits nothing.',
+        errors: { 404: 'No user with this `user_id` in the company (`resource_not_found`, `param` user_id).' },
         body: Type.Object({ user_id: Type.String({ maxLength: 64 }), tag: TagName }, { additionalProperties: false }),
         response: responses({ 200: User, 201: User }),
       },
@@ -93,7 +149,9 @@ export function userRoutes(app: App, users: UserService) {
     {
       schema: {
         tags: ['tags'],
-        summary: 'Tag names in use, with the number of users carrying each',
+        operationId: 'listTags',
+        summary: 'List tags in use',
+        description: 'Every tag name applied to at least one user of the company, with the number of users carrying it.',
         response: responses({ 200: ListOf(Type.Object({ tag: Type.String(), count: Type.Integer() })) }),
       },
     },
