@@ -16,6 +16,7 @@ import { signInRoutes } from './pages/sign-in.ts';
 import { webhookPages } from './pages/webhooks.ts';
 import { deliveryPages } from './pages/deliveries.ts';
 import { memberPages } from './pages/members.ts';
+import { keyPages } from './pages/keys.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -157,6 +158,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       webhookPages(c, platform);
       deliveryPages(c, platform);
       memberPages(c, platform);
+      keyPages(c, platform);
     },
     { prefix: '/console' },
   );
