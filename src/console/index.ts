@@ -17,6 +17,7 @@ import { webhookPages } from './pages/webhooks.ts';
 import { deliveryPages } from './pages/deliveries.ts';
 import { memberPages } from './pages/members.ts';
 import { keyPages } from './pages/keys.ts';
+import { eventPages } from './pages/events.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -159,6 +160,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       deliveryPages(c, platform);
       memberPages(c, platform);
       keyPages(c, platform);
+      eventPages(c, platform);
     },
     { prefix: '/console' },
   );
