@@ -18,6 +18,7 @@ import { deliveryPages } from './pages/deliveries.ts';
 import { memberPages } from './pages/members.ts';
 import { keyPages } from './pages/keys.ts';
 import { eventPages } from './pages/events.ts';
+import { conversationPages } from './pages/conversations.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -161,6 +162,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       memberPages(c, platform);
       keyPages(c, platform);
       eventPages(c, platform);
+      conversationPages(c, platform);
     },
     { prefix: '/console' },
   );
