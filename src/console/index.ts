@@ -19,6 +19,7 @@ import { memberPages } from './pages/members.ts';
 import { keyPages } from './pages/keys.ts';
 import { eventPages } from './pages/events.ts';
 import { conversationPages } from './pages/conversations.ts';
+import { agentPages } from './pages/agents.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -163,6 +164,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       keyPages(c, platform);
       eventPages(c, platform);
       conversationPages(c, platform);
+      agentPages(c, platform);
     },
     { prefix: '/console' },
   );
