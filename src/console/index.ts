@@ -20,6 +20,7 @@ import { keyPages } from './pages/keys.ts';
 import { eventPages } from './pages/events.ts';
 import { conversationPages } from './pages/conversations.ts';
 import { agentPages } from './pages/agents.ts';
+import { overviewPages } from './pages/overview.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -144,7 +145,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
 
       c.get('/', async (request, reply) => {
         const s = sessionOf(request);
-        if (canManageWebhooks(s)) return reply.redirect('/console/webhooks', 302);
+        if (canManageWebhooks(s)) return reply.redirect('/console/overview', 302);
         return sendPage(
           reply,
           page(
@@ -165,6 +166,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       eventPages(c, platform);
       conversationPages(c, platform);
       agentPages(c, platform);
+      overviewPages(c, platform);
     },
     { prefix: '/console' },
   );
