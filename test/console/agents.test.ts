@@ -49,7 +49,7 @@ describe('console assistants pages (sqlite)', () => {
 
   test("the API's rules land at their field: origin with a variable, bad JSON, a schema that does not compile, a bad timeout", async () => {
     const origin = await c.htmx('POST', '/console/agents', form('https://$host/x'));
-    assert.equal(origin.status, 422);
+    assert.equal(origin.status, 200);
     assert.match(origin.text, /id="err-tools_0_webhook_url">[^<]*\$/);
     assert.equal(toastOf(origin)?.kind, 'error');
     const json = await c.htmx('POST', '/console/agents', form(receiver.url + '/t', { t0_parameters: '{nope' }));

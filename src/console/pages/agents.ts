@@ -275,7 +275,8 @@ export function agentPages(c: FastifyInstance, platform: Platform) {
     const v = valuesFromBody(body);
     const action = String(body.action ?? 'save');
     const show = (errors: Errors, status = 200) => {
-      if (isHtmx(request)) return sendPage(reply, agentForm(agent, v, errors), status);
+      // htmx answers 200 with the form re-rendered (as the webhook form does): the browser logs no error.
+      if (isHtmx(request)) return sendPage(reply, agentForm(agent, v, errors));
       return sendPage(reply, page({ title: agent ? agent.name : 'New assistant', session: sessionOf(request), nav: 'agents', wide: true }, agentForm(agent, v, errors)), status);
     };
     if (action === 'add_tool') {
