@@ -16,6 +16,11 @@ import { signInRoutes } from './pages/sign-in.ts';
 import { webhookPages } from './pages/webhooks.ts';
 import { deliveryPages } from './pages/deliveries.ts';
 import { memberPages } from './pages/members.ts';
+import { keyPages } from './pages/keys.ts';
+import { eventPages } from './pages/events.ts';
+import { conversationPages } from './pages/conversations.ts';
+import { agentPages } from './pages/agents.ts';
+import { overviewPages } from './pages/overview.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -140,7 +145,7 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
 
       c.get('/', async (request, reply) => {
         const s = sessionOf(request);
-        if (canManageWebhooks(s)) return reply.redirect('/console/webhooks', 302);
+        if (canManageWebhooks(s)) return reply.redirect('/console/overview', 302);
         return sendPage(
           reply,
           page(
@@ -157,6 +162,11 @@ export async function consolePlugin(app: FastifyInstance, platform: Platform) {
       webhookPages(c, platform);
       deliveryPages(c, platform);
       memberPages(c, platform);
+      keyPages(c, platform);
+      eventPages(c, platform);
+      conversationPages(c, platform);
+      agentPages(c, platform);
+      overviewPages(c, platform);
     },
     { prefix: '/console' },
   );

@@ -24,7 +24,7 @@ export interface PageOptions {
   title: string;
   session: ConsoleSession | null;
   /** Which nav entry is current. */
-  nav?: 'webhooks' | 'members' | 'home';
+  nav?: 'overview' | 'webhooks' | 'members' | 'home' | 'keys' | 'events' | 'conversations' | 'agents';
   /** A toast to show on load (after a redirect). */
   toast?: string | null;
   wide?: boolean;
@@ -81,7 +81,9 @@ export function page(opts: PageOptions, body: Html): Html {
   <a class="brand" href="/console">Switchboard</a>
   ${s
     ? html`<nav aria-label="Main">
-    ${canManageWebhooks(s) ? link('/console/webhooks', 'webhooks', 'Webhooks') : ''}
+    ${canManageWebhooks(s) ? html`${link('/console/overview', 'overview', 'Overview')}${link('/console/webhooks', 'webhooks', 'Webhooks')}${link('/console/events', 'events', 'Events')}` : ''}
+    ${link('/console/conversations', 'conversations', 'Conversations')}
+    ${canManageWebhooks(s) ? html`${link('/console/agents', 'agents', 'Assistants')}${link('/console/keys', 'keys', 'API keys')}` : ''}
     ${s.member.role === 'owner' ? link('/console/members', 'members', 'Members') : ''}
   </nav>
   <form class="signout" method="post" action="/console/sign-out">

@@ -11,6 +11,7 @@ import type { Endpoint } from '../store/webhooks.ts';
 import { lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
 import { nextDelayMs, parseRetryAfter } from '../domain/retry-policy.ts';
 import { countFailure, describeFailure } from '../domain/failure-rule.ts';
+import { addToRollup, type RollupOutcome } from '../store/attempt-rollup.ts';
 
 /** What became of a delivery after an attempt; `lost` when another worker owns it now (or it was deleted). */
 export type Outcome = 'succeeded' | 'retrying' | 'exhausted' | 'lost';
@@ -113,8 +114,16 @@ export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]):
       if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, d.webhook_id, d.conversation_id, now);
     }
     if (ordered) await notifyWorkers(work.trx, dialect);
+    await addToRollup(work.trx, live.map((a) => ({ companyId: a.claim.company_id, webhookId: a.claim.webhook_id, atMs: a.at.getTime(), durationMs: a.result.durationMs, outcome: rollupOutcome(a, outcomes.get(a.claim.id)) })));
     return batch.map((a) => ({ outcome: outcomes.get(a.claim.id) ?? 'lost', endpointStopped: stopped.has(a.claim.webhook_id) }));
   });
+}
+
+/** The overview's outcome of an attempt: a failure that ended its delivery is failed, any other is retrying. */
+function rollupOutcome(a: SentAttempt, o: Outcome | undefined): RollupOutcome {
+  if (o === 'exhausted') return 'failed';
+  if (o === 'succeeded' || (o !== 'retrying' && isSuccess(a.result))) return 'succeeded';
+  return 'retrying';
 }
 
 function attemptRow(ctx: ServiceContext, a: SentAttempt): Insertable<Tables['attempts']> {

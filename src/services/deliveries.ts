@@ -10,6 +10,7 @@ import { matches } from '../store/fan-out.ts';
 import { notifyWorkers, unparkEndpoint } from '../store/queue.ts';
 import * as store from '../store/deliveries.ts';
 import { getWebhookRow, lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
+import { getEventRouting } from '../store/events.ts';
 
 // Events examined per page while recovering; bounds memory, not the total.
 const RECOVER_PAGE = 500;
@@ -165,6 +166,47 @@ export function createDeliveryService(ctx: ServiceContext) {
             next_attempt_at: now,
             created_at: iso,
             updated_at: iso,
+          },
+        ]);
+        await notifyWorkers(work.trx, dialect);
+      });
+      ctx.notifier.wake();
+      return get(caller, deliveryId);
+    },
+
+    /**
+     * Sends a stored event to one endpoint again (the console's "Resend to…"): a real delivery,
+     * whether or not the endpoint subscribes to it. The endpoint already has a delivery of it:
+     * that one gets a new attempt now (`retry`'s rules); otherwise a new delivery is queued.
+     */
+    async resend(caller: Caller, eventId: string, webhookId: string): Promise<store.DeliveryT> {
+      const event = await getEventRouting(db, caller.companyId, eventId);
+      if (!event) throw notFound('event', eventId);
+      const info = eventTypeInfo(event.type);
+      if (info?.synchronous) throw new SwitchboardError('conflict', `A ${event.type} event is a call answered at once, not a delivery; it cannot be resent.`);
+      if (event.target_webhook_id !== null && event.target_webhook_id !== webhookId) {
+        throw new SwitchboardError('conflict', 'This is a test event of another endpoint; send a test event from this endpoint instead.');
+      }
+      const existing = await db.selectFrom('deliveries').select('id').where('event_id', '=', eventId).where('webhook_id', '=', webhookId).executeTakeFirst();
+      if (existing) return this.retry(caller, existing.id);
+      const deliveryId = ctx.newId('dlv');
+      await inTransaction(ctx, caller.companyId, async (work) => {
+        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        if (!wh) throw notFound('webhook', webhookId);
+        if (wh.status !== 'active') throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it before resending events to it.`);
+        const now = Date.now();
+        await store.insertDeliveries(work.trx, [
+          {
+            id: deliveryId,
+            company_id: caller.companyId,
+            event_id: eventId,
+            webhook_id: webhookId,
+            conversation_id: event.conversation_id,
+            sequence: event.sequence,
+            status: 'pending',
+            next_attempt_at: now,
+            created_at: new Date(now).toISOString(),
+            updated_at: new Date(now).toISOString(),
           },
         ]);
         await notifyWorkers(work.trx, dialect);

@@ -36,7 +36,13 @@ export function createEventService(ctx: ServiceContext) {
         if (Number.isNaN(t)) throw invalid('created_after', 'created_after must be an ISO 8601 timestamp.');
         createdAfter = new Date(t).toISOString();
       }
-      return pageOf(await store.listEvents(db, caller.companyId, { ...filter, created_after: createdAfter }, limit + 1, before), limit);
+      let createdBefore = filter.created_before;
+      if (createdBefore !== undefined) {
+        const t = Date.parse(createdBefore);
+        if (Number.isNaN(t)) throw invalid('created_before', 'created_before must be an ISO 8601 timestamp.');
+        createdBefore = new Date(t).toISOString();
+      }
+      return pageOf(await store.listEvents(db, caller.companyId, { ...filter, created_after: createdAfter, created_before: createdBefore }, limit + 1, before), limit);
     },
   };
 }

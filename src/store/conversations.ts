@@ -56,6 +56,11 @@ export interface ConversationFilter {
   status?: string;
   user_id?: string;
   channel?: string;
+  /** The console's extra filters (the API's list takes the three above). */
+  direction?: string;
+  agent_id?: string;
+  created_after?: string;
+  created_before?: string;
 }
 
 export async function getConversation(db: Kysely<Tables>, companyId: string, id: string): Promise<StoredConversation | undefined> {
@@ -79,6 +84,10 @@ export async function listConversations(
   if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.user_id) q = q.where('user_id', '=', filter.user_id);
   if (filter.channel) q = q.where('channel', '=', filter.channel);
+  if (filter.direction) q = q.where('direction', '=', filter.direction);
+  if (filter.agent_id) q = q.where('agent_id', '=', filter.agent_id);
+  if (filter.created_after) q = q.where('created_at', '>=', filter.created_after);
+  if (filter.created_before) q = q.where('created_at', '<', filter.created_before);
   if (before) q = q.where('id', '<', before);
   const rows = await q.orderBy('id', 'desc').limit(limit).execute();
   return rows.map((r) => toConversation(r).conversation);

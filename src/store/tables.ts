@@ -128,6 +128,16 @@ export interface Tables {
     response_body: string | null;
   };
   agents: { id: string; company_id: string; name: string; config: string; created_at: string; updated_at: string };
+  attempt_minutes: {
+    company_id: string;
+    webhook_id: string;
+    minute: number;
+    succeeded: number;
+    retrying: number;
+    failed: number;
+    l0: number; l1: number; l2: number; l3: number; l4: number; l5: number;
+    l6: number; l7: number; l8: number; l9: number; l10: number; l11: number;
+  };
   conversation_logs: {
     id: string;
     company_id: string;

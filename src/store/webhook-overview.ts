@@ -64,3 +64,16 @@ export async function eventPayload(db: Kysely<Tables>, companyId: string, eventI
   const row = await db.selectFrom('events').select('payload').where('id', '=', eventId).where('company_id', '=', companyId).executeTakeFirst();
   return row ? JSON.parse(row.payload) : null;
 }
+
+/** The deliveries of some events, with their endpoint's URL (index deliveries_event_webhook). */
+export async function deliveriesOfEvents(db: Kysely<Tables>, companyId: string, eventIds: string[]) {
+  if (eventIds.length === 0) return [];
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+    .select(['d.id', 'd.event_id', 'd.webhook_id', 'd.status', 'w.url'])
+    .where('d.company_id', '=', companyId)
+    .where('d.event_id', 'in', eventIds)
+    .orderBy('d.id')
+    .execute();
+}

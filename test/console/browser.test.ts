@@ -64,7 +64,9 @@ test('sign in, see the empty state', async () => {
   await page.getByLabel('Email').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Password').press('Enter');
-  await page.waitForURL(/\/console\/webhooks$/);
+  // The overview is the home of owners and admins.
+  await page.waitForURL(/\/console\/overview$/);
+  await page.goto(s.url + '/console/webhooks');
   await page.getByText('Create first webhook').waitFor();
   assert.match(await page.locator('#limit-why').innerText(), /0 of 10 endpoints used/);
   await screenshot(page, 'webhooks-empty');

@@ -147,4 +147,18 @@ export const MIGRATIONS: Migration[] = [
         expires_ms ${t.bigint} NOT NULL)`,
     ],
   },
+  {
+    id: '0008_console_overview',
+    statements: (t) => [
+      // Attempts per endpoint and minute, by outcome, with a latency histogram l0..l11 (bounds in
+      // store/attempt-rollup.ts): the console's overview reads at most one row per endpoint and
+      // minute instead of every attempt. Integer columns, so concurrent writers add with one upsert.
+      `CREATE TABLE attempt_minutes (
+        company_id TEXT NOT NULL, webhook_id TEXT NOT NULL, minute ${t.bigint} NOT NULL,
+        succeeded INTEGER NOT NULL DEFAULT 0, retrying INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        ${Array.from({ length: 12 }, (_, i) => `l${i} INTEGER NOT NULL DEFAULT 0`).join(', ')},
+        PRIMARY KEY (company_id, webhook_id, minute))`,
+      `CREATE INDEX attempt_minutes_company ON attempt_minutes (company_id, minute)`,
+    ],
+  },
 ];
