@@ -24,14 +24,14 @@ export interface ApiTarget {
  * `--dev` server saved in its data folder (SWITCHBOARD_DATA_DIR, default ./data).
  */
 export function resolveTarget(opts: { api?: string; key?: string }, env: NodeJS.ProcessEnv = process.env): ApiTarget {
-  const api = (opts.api ?? env.SWITCHBOARD_API_URL ?? DEFAULT_API).replace(/\/+$/, '');
+  const api = (opts.api || env.SWITCHBOARD_API_URL || DEFAULT_API).replace(/\/+$/, '');
   try {
     new URL(api);
   } catch {
     throw new CliError(`--api ${api} is not a URL; use e.g. ${DEFAULT_API}`);
   }
-  const dataDir = path.resolve(env.SWITCHBOARD_DATA_DIR ?? './data');
-  const key = opts.key ?? env.SWITCHBOARD_API_KEY ?? readDevKey(dataDir);
+  const dataDir = path.resolve(env.SWITCHBOARD_DATA_DIR || './data');
+  const key = opts.key || env.SWITCHBOARD_API_KEY || readDevKey(dataDir);
   if (!key) {
     throw new CliError(
       `no API key: pass --key sk_... or set SWITCHBOARD_API_KEY (an owner or admin key; \`npm run dev\` on a fresh data folder saves its key in ${path.join(dataDir, DEV_KEY_FILE)}, which is used when present)`,
