@@ -39,7 +39,9 @@ const message = async (api: Api, made: Made, direction: 'inbound' | 'outbound') 
 const phoneCall = async (api: Api, made: Made, upTo: 'initiated' | 'dial_begin' | 'answered' | 'ended') => {
   const c = await conversation(api, made, 'phone');
   for (const type of ['initiated', 'dial_begin', 'answered', 'ended'] as const) {
-    await api('POST', `/v1/conversations/${c.id}/call_events`, { type, leg: { role: 'customer', number: '+447700900123' } });
+    // The call as a whole starts and ends; the agent's leg is dialled and answered in between.
+    const leg = type === 'dial_begin' || type === 'answered' ? { leg: { role: 'agent', agent: 'Maria Keller', number: '+4930123456' } } : {};
+    await api('POST', `/v1/conversations/${c.id}/call_events`, { type, ...leg });
     made.created.push(`call event ${type}`);
     if (type === upTo) break;
   }
