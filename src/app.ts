@@ -22,6 +22,7 @@ import { healthRoutes } from './api/routes/health.ts';
 import { webhookRoutes } from './api/routes/webhooks.ts';
 import { agentRoutes } from './api/routes/agents.ts';
 import { toolCallRoutes } from './api/routes/tool-calls.ts';
+import { listenerRoutes } from './api/routes/listeners.ts';
 import { consolePlugin } from './console/index.ts';
 
 const MiB = 1024 * 1024;
@@ -88,6 +89,7 @@ export async function buildApp(platform: Platform): Promise<App> {
   webhookRoutes(app, services.webhooks, services.deliveries);
   agentRoutes(app, services.agents);
   toolCallRoutes(app, services.toolCalls);
+  listenerRoutes(app, services.listeners, platform.notifier);
   // The web console (/console, and GET / redirects there): same process, same services.
   await consolePlugin(app as unknown as FastifyInstance, platform);
 

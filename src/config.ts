@@ -21,6 +21,8 @@ export interface Config {
   adminToken: string | null;
   /** Accept `http://` endpoint URLs (local development). */
   allowHttp: boolean;
+  /** `--dev`: local development (http:// and loopback targets, and the owner key saved for the CLI in <data>/dev-api-key). */
+  dev: boolean;
   /** CIDRs exempt from the private-address refusal, comma-separated. */
   allowTargets: string;
   /**
@@ -115,6 +117,7 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     role,
     bootstrapKey,
     adminToken: pick(undefined, 'SWITCHBOARD_ADMIN_TOKEN') ?? null,
+    dev: flags.dev === true,
     allowHttp: flags.dev === true || bool(pick(undefined, 'SWITCHBOARD_ALLOW_HTTP'), 'SWITCHBOARD_ALLOW_HTTP'),
     allowTargets: pick(undefined, 'SWITCHBOARD_ALLOW_TARGETS') ?? (flags.dev === true ? DEV_TARGETS : ''),
     masterKey,

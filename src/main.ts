@@ -7,6 +7,7 @@ import { MasterKeyError } from './store/master-key.ts';
 import { VERSION } from './version.ts';
 import { SwitchboardError } from './domain/errors.ts';
 import { bootstrap } from './services/bootstrap.ts';
+import { CliError, resolveTarget, runCli } from './cli/client.ts';
 
 const workerRunners: RunnerFactory[] = [];
 
@@ -125,33 +126,74 @@ serverOptions(members.command('add').description('add a console member; prints a
     }
   });
 
-program
-  .command('listen')
-  .description('run a local webhook receiver that prints deliveries (development)')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port (0 picks a free one)', '9000')
-  .option('--secret <whsec>', "the endpoint's signing secret, to check signatures")
-  .option('--status <code>', 'status code to answer with', '200')
-  .action(async (opts: { host: string; port: string; secret?: string; status: string }) => {
-    const { listen } = await import('./cli/listen.ts');
-    await listen({ host: opts.host, port: Number(opts.port), secret: opts.secret, status: Number(opts.status), print: (l) => process.stdout.write(l + '\n') });
-  });
+// Client-side commands (src/cli/): they talk to a running server over HTTP. Their mistakes (server
+// down, bad key, busy port) are one line and exit code 2 (runCli).
+const clientOptions = (cmd: Command) =>
+  cmd
+    .option('--api <url>', 'the server (SWITCHBOARD_API_URL, default http://127.0.0.1:8080)')
+    .option('--key <key>', 'an owner or admin API key (SWITCHBOARD_API_KEY; else the key `npm run dev` saved in the data folder)');
+const printLine = (line: string) => process.stdout.write(line + '\n');
+const patternsOf = (events: string) => events.split(',').map((p) => p.trim()).filter(Boolean);
 
-program
-  .command('trigger')
-  .description('send an example event of a type to an endpoint, as a real delivery')
-  .argument('<event-type>', 'e.g. message.received')
-  .requiredOption('--webhook <id>', 'the endpoint id (wh_...)')
-  .option('--api <url>', 'the server', 'http://127.0.0.1:8080')
-  .option('--key <key>', 'an owner or admin API key (or SWITCHBOARD_API_KEY)')
-  .action(async (type: string, opts: { webhook: string; api: string; key?: string }) => {
-    const key = opts.key ?? process.env.SWITCHBOARD_API_KEY;
-    if (!key) fail(new ConfigError('pass --key or set SWITCHBOARD_API_KEY'));
-    const { trigger } = await import('./cli/trigger.ts');
-    const res = await trigger({ api: opts.api, key, webhook: opts.webhook, type });
-    process.stdout.write(res.text + '\n');
-    process.exit(res.ok ? 0 : 1);
-  });
+clientOptions(
+  program
+    .command('listen')
+    .description('forward the company\'s events to a local URL through a listener session (no public URL needed); or, with only --port, run a bare local receiver'),
+)
+  .option('--forward-to <url>', 'the local URL to POST each event to, e.g. http://127.0.0.1:3000/hooks')
+  .option('--events <patterns>', 'event patterns, comma-separated (e.g. \'message.*\')', '*')
+  .option('--host <host>', 'receiver mode (no --forward-to): address to listen on', '127.0.0.1')
+  .option('--port <port>', 'receiver mode (no --forward-to): port, 0 picks a free one')
+  .option('--secret <whsec>', 'receiver mode: the signing secret to check signatures with')
+  .option('--status <code>', 'receiver mode: status code to answer with', '200')
+  .action((opts: { forwardTo?: string; events: string; api?: string; key?: string; host: string; port?: string; secret?: string; status: string }) =>
+    runCli(async () => {
+      const { forward, receive } = await import('./cli/listen.ts');
+      if (!opts.forwardTo) {
+        if (opts.port === undefined) throw new CliError('pass --forward-to http://127.0.0.1:3000/hooks (where your receiver listens), or --port N for a bare local receiver');
+        await receive({ host: opts.host, port: Number(opts.port), secret: opts.secret, status: Number(opts.status), print: printLine });
+        return;
+      }
+      const session = await forward({ target: resolveTarget(opts), forwardTo: opts.forwardTo, events: patternsOf(opts.events), print: printLine });
+      let ending = false;
+      const end = () => {
+        if (ending) process.exit(1);
+        ending = true;
+        session.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', end);
+      process.on('SIGTERM', end);
+      await session.done;
+    }),
+  );
+
+clientOptions(
+  program
+    .command('trigger')
+    .description('cause a real event of a type through the API (every subscribed endpoint and listener gets it); --webhook sends one test event to one endpoint')
+    .argument('<event-type>', 'e.g. message.received'),
+)
+  .option('--webhook <id>', 'send an example event to this endpoint only (POST /v1/webhooks/{id}/test)')
+  .action((type: string, opts: { webhook?: string; api?: string; key?: string }) =>
+    runCli(async () => {
+      const { trigger, triggerTest } = await import('./cli/trigger.ts');
+      const target = resolveTarget(opts);
+      if (opts.webhook) await triggerTest(target, opts.webhook, type, printLine);
+      else await trigger(target, type, printLine);
+    }),
+  );
+
+clientOptions(program.command('events').command('tail').description('print the company\'s events as they happen'))
+  .option('--events <patterns>', 'event patterns, comma-separated', '*')
+  .action((opts: { events: string; api?: string; key?: string }) =>
+    runCli(async () => {
+      const { eventsTail } = await import('./cli/events-tail.ts');
+      const stop = new AbortController();
+      process.on('SIGINT', () => stop.abort());
+      process.on('SIGTERM', () => stop.abort());
+      await eventsTail(resolveTarget(opts), patternsOf(opts.events), printLine, stop.signal);
+    }),
+  );
 
 /** Lets the delivery module add its worker runner before the CLI runs. */
 export function registerWorker(factory: RunnerFactory) {

@@ -26,6 +26,7 @@ import { createToolCallService } from './services/tool-calls.ts';
 import { createMemberService } from './services/members.ts';
 import { createConsoleSessionService } from './services/console-sessions.ts';
 import { createWebhookOverviewService } from './services/webhook-overview.ts';
+import { createListenerService } from './services/listeners.ts';
 
 /** Paths pino must never print: credentials, keys and secrets, wherever they appear. */
 export const REDACT_PATHS = [
@@ -67,7 +68,8 @@ function createServices(ctx: ServiceContext) {
   const members = createMemberService(ctx);
   const consoleSessions = createConsoleSessionService(ctx);
   const webhookOverview = createWebhookOverviewService(ctx);
-  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries, members, consoleSessions, webhookOverview };
+  const listeners = createListenerService(ctx);
+  return { keys, users, conversations, messages, calls, events, agents, toolCalls, webhooks, deliveries, members, consoleSessions, webhookOverview, listeners };
 }
 
 export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {

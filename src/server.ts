@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import { buildApp } from './app.ts';
 import { bootstrap } from './services/bootstrap.ts';
+import { saveDevKey } from './store/dev-key.ts';
 import type { App } from './api/types.ts';
 import { startIdempotencyPurge, type IdempotencyPurge } from './api/idempotency.ts';
 
@@ -35,6 +36,8 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     print(`created company "default" (${boot.companyId}); its owner API key, shown once:`);
     print(`  ${boot.generatedKey}`);
   }
+  // The CLI on this machine (listen, trigger, events tail) reads it: no key to copy in development.
+  if (boot && config.dev && (boot.generatedKey ?? config.bootstrapKey)) saveDevKey(config.dataDir, (boot.generatedKey ?? config.bootstrapKey)!);
   const runners = config.role === 'api' ? [] : workers.map((make) => make(platform));
   for (const r of runners) await r.start();
 

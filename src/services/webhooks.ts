@@ -118,7 +118,7 @@ export function createWebhookService(ctx: ServiceContext) {
   /** Sets the status, emitting webhook.recovered when a failed endpoint comes back. */
   async function setStatus(caller: Caller, id: string, status: 'active' | 'inactive', reason: string) {
     const row = await inTransaction(ctx, caller.companyId, async (work) => {
-      const wh = await store.lockWebhookRow(work.trx, dialect, caller.companyId, id);
+      const wh = await store.lockEndpointRow(work.trx, dialect, caller.companyId, id);
       if (!wh) throw notFound('webhook', id);
       const now = new Date().toISOString();
       if (status === 'active') {
@@ -138,7 +138,7 @@ export function createWebhookService(ctx: ServiceContext) {
       } else if (wh.status !== 'inactive') {
         await store.updateWebhookRow(work.trx, id, { status, disabled_at: now, updated_at: now });
       }
-      return store.lockWebhookRow(work.trx, dialect, caller.companyId, id);
+      return store.lockEndpointRow(work.trx, dialect, caller.companyId, id);
     });
     if (status === 'active') ctx.notifier.wake();
     return store.toWebhook(row!, ctx.secrets);
@@ -194,13 +194,13 @@ export function createWebhookService(ctx: ServiceContext) {
         await checkOneSetupEndpoint(work, caller.companyId, null, settings.events);
         await store.insertWebhook(work.trx, row);
       });
-      return store.toWebhook({ ...row, failure_count: 0 }, ctx.secrets);
+      return store.toWebhook({ ...row, failure_count: 0, kind: 'endpoint' }, ctx.secrets);
     },
 
     async update(caller: Caller, id: string, input: WebhookInput) {
       const row = await inTransaction(ctx, caller.companyId, async (work) => {
         await store.lockCompany(work.trx, dialect, caller.companyId);
-        const wh = await store.lockWebhookRow(work.trx, dialect, caller.companyId, id);
+        const wh = await store.lockEndpointRow(work.trx, dialect, caller.companyId, id);
         if (!wh) throw notFound('webhook', id);
         const stored = store.settingsOf(wh, ctx.secrets);
         const settings = merge(stored, input, stored);
@@ -231,7 +231,7 @@ export function createWebhookService(ctx: ServiceContext) {
     async rotateSecret(caller: Caller, id: string): Promise<{ secret: string }> {
       const secret = generateSecret();
       await inTransaction(ctx, caller.companyId, async (work) => {
-        const wh = await store.lockWebhookRow(work.trx, dialect, caller.companyId, id);
+        const wh = await store.lockEndpointRow(work.trx, dialect, caller.companyId, id);
         if (!wh) throw notFound('webhook', id);
         const now = Date.now();
         await store.updateWebhookRow(work.trx, id, {

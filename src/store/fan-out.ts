@@ -17,7 +17,7 @@ export async function fanOut(
 ): Promise<number> {
   const endpoints = await trx
     .selectFrom('webhooks')
-    .select(['id', 'events', 'filter'])
+    .select(['id', 'events', 'filter', 'kind'])
     .where('company_id', '=', event.company_id)
     .where('status', '=', 'active')
     .execute();
@@ -34,7 +34,8 @@ export async function fanOut(
       conversation_id: conversationId,
       sequence: event.sequence ?? null,
       status: 'pending',
-      next_attempt_at: now,
+      // A listener session's deliveries never enter the due range: its stream sends them, not the worker.
+      next_attempt_at: wh.kind === 'listener' ? null : now,
       created_at: event.created_at,
       updated_at: event.created_at,
     }));

@@ -152,6 +152,8 @@ async function selectCandidates(db: Kysely<Tables>, o: ClaimOptions) {
       ])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', o.now)
+      // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
+      .where('w.kind', '=', 'endpoint')
       .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', o.now)]))
       .$if(o.exclude.length > 0, (q) => q.where('d.webhook_id', 'not in', o.exclude))
       // No tie-breaker: the due index gives this order, and a second key would sort every due row.

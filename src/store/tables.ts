@@ -100,6 +100,8 @@ export interface Tables {
     disabled_at: string | null;
     created_at: string;
     updated_at: string;
+    /** 'endpoint' (an HTTP endpoint) or 'listener' (a `switchboard listen` session; see store/listeners.ts). */
+    kind: ColumnType<string, string | undefined, string>;
   };
   deliveries: {
     id: string;
@@ -114,6 +116,8 @@ export interface Tables {
     lease_until: number | null;
     created_at: string;
     updated_at: string;
+    /** Listener deliveries only: when the session's stream sent it (see store/listeners.ts). */
+    streamed_seq: ColumnType<number | null, number | null | undefined, number | null>;
   };
   attempts: {
     id: string;
@@ -179,4 +183,5 @@ export interface Tables {
   console_sessions: { id_hash: string; member_id: string; csrf_token: string; created_ms: number; seen_ms: number };
   sign_in_failures: { bucket: string; failures: number; window_start_ms: number };
   member_invites: { token_hash: string; member_id: string; expires_ms: number };
+  listener_sessions: { webhook_id: string; company_id: string; created_ms: number; seen_ms: number };
 }

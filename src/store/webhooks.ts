@@ -14,6 +14,12 @@ import { isSetupEndpoint, maskAuth, maskHeaders, SETUP_EVENT, type HeaderPair, t
 
 export type WebhookRow = Selectable<Tables['webhooks']>;
 export type WebhookStatus = 'active' | 'inactive' | 'failed';
+/**
+ * 'listener' rows are `switchboard listen` sessions (store/listeners.ts): fanned out to like any
+ * endpoint, but never listed, counted, edited or deleted through /v1/webhooks, and never claimed by
+ * the HTTP worker.
+ */
+export type WebhookKind = 'endpoint' | 'listener';
 
 /** The public resource: credentials masked, signing secret never included. */
 export interface WebhookT extends WebhookSettings {
@@ -177,15 +183,21 @@ export async function loadSetupEndpoint(db: Kysely<Tables>, secrets: SecretBox, 
   return row && endpointOf(row, secrets);
 }
 
-export async function insertWebhook(db: Kysely<Tables>, row: Omit<WebhookRow, 'failure_count'>): Promise<void> {
+export async function insertWebhook(db: Kysely<Tables>, row: Omit<WebhookRow, 'failure_count' | 'kind'> & { kind?: WebhookKind }): Promise<void> {
   await db.insertInto('webhooks').values(row).execute();
 }
 
 export async function getWebhookRow(db: Kysely<Tables>, companyId: string, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('company_id', '=', companyId).executeTakeFirst();
+  return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('company_id', '=', companyId).where('kind', '=', 'endpoint').executeTakeFirst();
 }
 
-/** Reads the row and, on PostgreSQL, locks it until the transaction ends. */
+/** lockWebhookRow for the /v1/webhooks resource: listener sessions are not endpoints there. */
+export async function lockEndpointRow(trx: Kysely<Tables>, dialect: 'sqlite' | 'postgres', companyId: string, id: string): Promise<WebhookRow | undefined> {
+  const row = await lockWebhookRow(trx, dialect, companyId, id);
+  return row?.kind === 'endpoint' ? row : undefined;
+}
+
+/** Reads the row (any kind) and, on PostgreSQL, locks it until the transaction ends. */
 export async function lockWebhookRow(trx: Kysely<Tables>, dialect: 'sqlite' | 'postgres', companyId: string, id: string): Promise<WebhookRow | undefined> {
   let q = trx.selectFrom('webhooks').selectAll().where('id', '=', id).where('company_id', '=', companyId);
   if (dialect === 'postgres') q = q.forUpdate();
@@ -193,14 +205,14 @@ export async function lockWebhookRow(trx: Kysely<Tables>, dialect: 'sqlite' | 'p
 }
 
 export async function listWebhookRows(db: Kysely<Tables>, companyId: string, limit: number, before?: string): Promise<WebhookRow[]> {
-  let q = db.selectFrom('webhooks').selectAll().where('company_id', '=', companyId);
+  let q = db.selectFrom('webhooks').selectAll().where('company_id', '=', companyId).where('kind', '=', 'endpoint');
   if (before) q = q.where('id', '<', before);
   return q.orderBy('id', 'desc').limit(limit).execute();
 }
 
-/** Id and event patterns of every endpoint of a company (a few: the count is capped). */
+/** Id and event patterns of every endpoint of a company (a few: the count is capped; listener sessions are not counted). */
 export async function companyEndpointEvents(db: Kysely<Tables>, companyId: string): Promise<{ id: string; events: string[] }[]> {
-  const rows = await db.selectFrom('webhooks').select(['id', 'events']).where('company_id', '=', companyId).execute();
+  const rows = await db.selectFrom('webhooks').select(['id', 'events']).where('company_id', '=', companyId).where('kind', '=', 'endpoint').execute();
   return rows.map((r) => ({ id: r.id, events: JSON.parse(r.events) as string[] }));
 }
 
@@ -217,7 +229,9 @@ export async function updateWebhookRow(db: Kysely<Tables>, id: string, set: Upda
 }
 
 /** Deletes the endpoint with its deliveries and their attempts (its delivery log goes with it). */
-export async function deleteWebhook(trx: Kysely<Tables>, companyId: string, id: string): Promise<boolean> {
+export async function deleteWebhook(trx: Kysely<Tables>, companyId: string, id: string, kind: WebhookKind = 'endpoint'): Promise<boolean> {
+  const row = await trx.selectFrom('webhooks').select('kind').where('id', '=', id).where('company_id', '=', companyId).executeTakeFirst();
+  if (row?.kind !== kind) return false;
   const ofEndpoint = trx.selectFrom('deliveries').select('id').where('webhook_id', '=', id).where('company_id', '=', companyId);
   await trx.deleteFrom('attempts').where('delivery_id', 'in', ofEndpoint).execute();
   await trx.deleteFrom('deliveries').where('webhook_id', '=', id).where('company_id', '=', companyId).execute();

@@ -148,6 +148,21 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    id: '0006_listener_sessions',
+    statements: (t) => [
+      // A listener session (`switchboard listen`) is an endpoint row of kind 'listener': the same
+      // fan-out serves it, but the SSE stream, not the HTTP worker, carries its deliveries.
+      `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'endpoint'`,
+      // When (epoch ms, strictly increasing per session) the stream sent a listener's delivery, so
+      // a reconnect with Last-Event-ID resends exactly the ones sent after that id (or never sent).
+      `ALTER TABLE deliveries ADD COLUMN streamed_seq ${t.bigint}`,
+      `CREATE TABLE listener_sessions (
+        webhook_id TEXT PRIMARY KEY REFERENCES webhooks(id) ON DELETE CASCADE, company_id TEXT NOT NULL,
+        created_ms ${t.bigint} NOT NULL, seen_ms ${t.bigint} NOT NULL)`,
+      `CREATE INDEX listener_sessions_seen ON listener_sessions (seen_ms)`,
+    ],
+  },
+  {
     id: '0008_console_overview',
     statements: (t) => [
       // Attempts per endpoint and minute, by outcome, with a latency histogram l0..l11 (bounds in
