@@ -36,6 +36,7 @@ export const TAGS = [
   { name: 'agents', description: 'Assistants: their configuration and tool webhooks, copied into each conversation they open.' },
   { name: 'events', description: 'Every event the company emitted, byte for byte what its webhooks received, and the event type catalog.' },
   { name: 'webhooks', description: 'Webhook endpoints, their signing secret, and the delivery log with its attempts.' },
+  { name: 'listeners', description: 'Listener sessions of `switchboard listen`: an endpoint that streams its deliveries over Server-Sent Events to a local process, with no public URL.' },
   { name: 'keys', description: 'API keys of the company and their roles (owner, admin, agent).' },
   { name: 'companies', description: 'Tenants of the server, created with the server admin token.' },
   { name: 'health', description: 'Liveness, readiness and Prometheus metrics; no API key needed.' },

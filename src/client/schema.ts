@@ -900,6 +900,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/listeners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a listener session (what `switchboard listen` does)
+         * @description Answers 201 with the session id and its signing secret (shown once). The session receives the company's events like an endpoint with these event patterns and filter; not listed in GET /v1/webhooks and not counted in the endpoint limit. The answer carries a secret that is shown once and never stored: a repeat with the same Idempotency-Key changes nothing and answers 409 `idempotent_secret`, whose message names what the first request created.
+         */
+        post: operations["createListener"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listeners/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the session's deliveries (text/event-stream)
+         * @description Each message: `id` = the delivery id, `event: delivery`, `data` = {delivery_id, event_id, type, headers, body} where headers are the signed request headers and body the exact text to send. Reconnect with `Last-Event-ID` to get the deliveries sent after that one and not yet answered.
+         */
+        get: operations["streamListener"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listeners/{id}/deliveries/{delivery_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the local answer to a streamed delivery
+         * @description Records the status, duration, response headers and body the local receiver answered as the delivery's one attempt, through the same outcome recording as the worker. A second result for the same delivery is a 409.
+         */
+        post: operations["reportListenerResult"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listeners/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a listener session
+         * @description Ends the session (what Ctrl-C in `switchboard listen` does); its deliveries and their log go with it. Abandoned sessions are removed after 5 minutes without a connection.
+         */
+        delete: operations["deleteListener"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "conversation.setup": {
@@ -13510,6 +13590,631 @@ export interface operations {
             };
             /** @description No API key was sent (`missing_api_key`), or it is not valid or was revoked (`invalid_api_key`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A resource named in the path does not exist, or belongs to another company (`resource_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field of the request is invalid (`validation_failed`; `param` names it and the message says what is allowed). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure on the server (`internal`); the request may be retried, with the same Idempotency-Key for a POST. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createListener: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    events?: string[];
+                    filter?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The session id (wh_...); its deliveries are in GET /v1/deliveries/{id} */
+                        id: string;
+                        /** @description The whsec_... secret that signs this session's deliveries; shown once */
+                        secret: string;
+                        events: string[];
+                        filter: {
+                            [key: string]: unknown;
+                        } | null;
+                        /** @description A session with no stream connected for this long is removed */
+                        abandon_after_s: number;
+                    };
+                };
+            };
+            /** @description The request is malformed: the body is not valid JSON (`malformed_json`) or not sent as application/json (`unsupported_media_type`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description No API key was sent (`missing_api_key`), or it is not valid or was revoked (`invalid_api_key`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The key's role may not use this route (`forbidden`): owner and admin keys only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The Idempotency-Key was used before with another body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_use`). A repeat of a request that succeeded answers `idempotent_secret`: its answer carried a secret, never stored for replay. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field of the request is invalid (`validation_failed`; `param` names it and the message says what is allowed); the Idempotency-Key header is not 1 to 255 characters. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure on the server (`internal`); the request may be retried, with the same Idempotency-Key for a POST. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    streamListener: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A Server-Sent Events stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No API key was sent (`missing_api_key`), or it is not valid or was revoked (`invalid_api_key`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The key's role may not use this route (`forbidden`): owner and admin keys only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A resource named in the path does not exist, or belongs to another company (`resource_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field of the request is invalid (`validation_failed`; `param` names it and the message says what is allowed). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure on the server (`internal`); the request may be retried, with the same Idempotency-Key for a POST. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    reportListenerResult: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A repeat of this request by the same API key with the same body within 24 h replays the first answer (header idempotent-replayed: true) and changes nothing. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The local answer's status, null when it failed to answer */
+                    status_code: number | null;
+                    duration_ms: number;
+                    headers?: {
+                        [key: string]: string;
+                    };
+                    body?: string;
+                    error?: string | null;
+                    request_headers?: {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        outcome: string;
+                    };
+                };
+            };
+            /** @description The request is malformed: the body is not valid JSON (`malformed_json`) or not sent as application/json (`unsupported_media_type`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description No API key was sent (`missing_api_key`), or it is not valid or was revoked (`invalid_api_key`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The key's role may not use this route (`forbidden`): owner and admin keys only. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A resource named in the path does not exist, or belongs to another company (`resource_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The Idempotency-Key was used before with another body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_use`). The delivery already has its result (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description A field of the request is invalid (`validation_failed`; `param` names it and the message says what is allowed); the Idempotency-Key header is not 1 to 255 characters. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too many requests for this API key (`rate_limited`): wait the `retry-after` seconds; the `ratelimit-*` headers tell the budget. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before the next request. */
+                    "retry-after"?: number;
+                    /** @description Requests allowed in the key's window. */
+                    "ratelimit-limit"?: number;
+                    /** @description Requests left in the window. */
+                    "ratelimit-remaining"?: number;
+                    /** @description Seconds until the window resets. */
+                    "ratelimit-reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description An unexpected failure on the server (`internal`); the request may be retried, with the same Idempotency-Key for a POST. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteListener: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key was sent (`missing_api_key`), or it is not valid or was revoked (`invalid_api_key`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            type: string;
+                            code: string;
+                            message: string;
+                            param?: string;
+                        };
+                    };
+                };
+            };
+            /** @description The key's role may not use this route (`forbidden`): owner and admin keys only. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -108,7 +108,13 @@ for (const store of STORES) {
       const non2xx = [...calibrated.status].filter(([, status]) => status >= 300).map(([op, status]) => `${op} ${status}`);
       if (non2xx.length) tc.diagnostic(`not 2xx on own resources: ${non2xx.join(', ')}`);
       // The calibration ran every operation with a third company's key on its own resources.
-      const own404 = [...calibrated.status].filter(([, status]) => status === 404 || status >= 500).map(([op, status]) => `${op} → ${status}`);
+      // A listener's result names a delivery of that listener; the seeded delivery belongs to an
+      // ordinary endpoint, so its own 404 says "not this session's", not a tenancy leak
+      // (test/cli/listener-sessions.test.ts covers the route with a streamed delivery).
+      const notOfThisListener = 'POST /v1/listeners/{id}/deliveries/{delivery_id}/result';
+      const own404 = [...calibrated.status]
+        .filter(([op, status]) => (status === 404 && op !== notOfThisListener) || status >= 500)
+        .map(([op, status]) => `${op} → ${status}`);
       assert.deepEqual(own404, []);
     });
 

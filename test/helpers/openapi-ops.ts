@@ -38,6 +38,9 @@ export async function loadOperations(baseUrl: string): Promise<{ doc: any; ops: 
     for (const m of METHODS) {
       const op = item[m];
       if (!op) continue;
+      // A Server-Sent Events stream answers 200 and never ends: the listener tests
+      // (test/cli/listener-sessions.test.ts) cover it with a client that reads and hangs up.
+      if (op.responses?.['200']?.content?.['text/event-stream']) continue;
       const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: any) => deref(doc, p));
       const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]);
       const queryParams = params

@@ -57,8 +57,9 @@ export function listenerRoutes(app: App, listeners: ListenerService, notifier: N
       config: { ...config, secretAnswer: (a: { id: string }) => `Listener session ${a.id} was created; create another (its secret is shown once).` },
       schema: {
         tags,
+        operationId: 'createListener',
         summary: 'Open a listener session (what `switchboard listen` does)',
-        description: 'Receives the company\'s events like an endpoint with these event patterns and filter; not listed in GET /v1/webhooks and not counted in the endpoint limit.',
+        description: 'Answers 201 with the session id and its signing secret (shown once). The session receives the company\'s events like an endpoint with these event patterns and filter; not listed in GET /v1/webhooks and not counted in the endpoint limit.',
         body: Type.Object({
           events: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 100 })),
           filter: Type.Optional(Type.Union([JsonObject, Type.Null()])),
@@ -75,11 +76,13 @@ export function listenerRoutes(app: App, listeners: ListenerService, notifier: N
       config,
       schema: {
         tags,
+        operationId: 'streamListener',
         summary: 'Stream the session\'s deliveries (text/event-stream)',
         description:
           'Each message: `id` = the delivery id, `event: delivery`, `data` = {delivery_id, event_id, type, headers, body} where headers are the signed request headers and body the exact text to send. ' +
           'Reconnect with `Last-Event-ID` to get the deliveries sent after that one and not yet answered.',
         params: ListenerParams,
+        response: responses({ 200: { description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: Type.String() } } } }),
       },
     },
     async (req, reply) => {
@@ -141,7 +144,10 @@ export function listenerRoutes(app: App, listeners: ListenerService, notifier: N
       config,
       schema: {
         tags,
-        summary: 'Report the local answer to a streamed delivery; it is recorded as the delivery\'s attempt',
+        operationId: 'reportListenerResult',
+        summary: 'Report the local answer to a streamed delivery',
+        description: 'Records the status, duration, response headers and body the local receiver answered as the delivery\'s one attempt, through the same outcome recording as the worker. A second result for the same delivery is a 409.',
+        errors: { 409: 'The delivery already has its result (`conflict`).' },
         params: ResultParams,
         body: Result,
         response: responses({ 200: Type.Object({ outcome: Type.String() }) }),
@@ -152,7 +158,7 @@ export function listenerRoutes(app: App, listeners: ListenerService, notifier: N
 
   app.delete(
     '/v1/listeners/:id',
-    { config, schema: { tags, summary: 'End a listener session; its deliveries and their log go with it', params: ListenerParams, response: responses({ 204: Type.Null() }) } },
+    { config, schema: { tags, operationId: 'deleteListener', summary: 'End a listener session', description: 'Ends the session (what Ctrl-C in `switchboard listen` does); its deliveries and their log go with it. Abandoned sessions are removed after 5 minutes without a connection.', params: ListenerParams, response: responses({ 204: Type.Null() }) } },
     async (req, reply) => {
       await listeners.close(callerOf(req), req.params.id);
       return reply.code(204).send(null);
