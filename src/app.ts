@@ -63,7 +63,8 @@ export async function buildApp(platform: Platform): Promise<App> {
 
   app.addHook('onRoute', documentSecretAnswer);
   const limiter = createRateLimiter(database, config.rateLimit);
-  app.addHook('onRequest', createAuthHook(services.keys, limiter, config.adminToken));
+  const anonymous = createRateLimiter(database, config.unauthenticatedRateLimit);
+  app.addHook('onRequest', createAuthHook(services.keys, limiter, config.adminToken, anonymous));
   const idempotency = createIdempotencyHooks(database.db);
   app.addHook('preHandler', idempotency.preHandler);
   app.addHook('onSend', idempotency.onSend);

@@ -33,6 +33,8 @@ export interface Config {
   masterKey: string | null;
   /** API requests per second per key, burst twice that; 0 turns the limit off. */
   rateLimit: number;
+  /** Requests per second per client address that carry no valid key (burst twice that); 0 turns the limit off. */
+  unauthenticatedRateLimit: number;
   /** Bearer token required by GET /metrics, when set. */
   metricsToken: string | null;
   /** Most webhook endpoints one company may have. */
@@ -122,6 +124,7 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     allowTargets: pick(undefined, 'SWITCHBOARD_ALLOW_TARGETS') ?? (flags.dev === true ? DEV_TARGETS : ''),
     masterKey,
     rateLimit: int(pick(undefined, 'SWITCHBOARD_RATE_LIMIT') ?? '100', 'SWITCHBOARD_RATE_LIMIT', 0, 1_000_000),
+    unauthenticatedRateLimit: int(pick(undefined, 'SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT') ?? '10', 'SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT', 0, 1_000_000),
     metricsToken: pick(undefined, 'SWITCHBOARD_METRICS_TOKEN') ?? null,
     maxWebhooksPerCompany: int(pick(undefined, 'SWITCHBOARD_MAX_WEBHOOKS') ?? '10', 'SWITCHBOARD_MAX_WEBHOOKS', 1, 100_000),
     sqliteSynchronous: sync,

@@ -2,20 +2,28 @@ import { Command } from 'commander';
 import { loadConfig, ConfigError, type Flags } from './config.ts';
 import { createLogger, createPlatform } from './platform.ts';
 import { startServer, type RunnerFactory } from './server.ts';
-import { StoreLockedError } from './store/database.ts';
+import { StoreLockedError, StoreUnavailableError } from './store/database.ts';
 import { MasterKeyError } from './store/master-key.ts';
 import { VERSION } from './version.ts';
 import { SwitchboardError } from './domain/errors.ts';
-import { bootstrap } from './services/bootstrap.ts';
+import { bootstrap, bootstrapLines, ensureDefaultCompany } from './services/bootstrap.ts';
 import { CliError, resolveTarget, runCli } from './cli/client.ts';
+import { listCompanies } from './store/companies.ts';
+import { findCompany } from './store/members.ts';
 
 const workerRunners: RunnerFactory[] = [];
 
 function fail(err: unknown): never {
   // Operator mistakes (bad flags, an unknown company, a taken email, a wrong master key) get one
   // line, not a stack.
-  if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof MasterKeyError || err instanceof SwitchboardError) {
+  if (err instanceof ConfigError || err instanceof StoreLockedError || err instanceof StoreUnavailableError || err instanceof MasterKeyError || err instanceof SwitchboardError) {
     process.stderr.write(`switchboard: ${err.message}\n`);
+    process.exit(2);
+  }
+  // A command that talks to a server (trigger, listen, events tail) and finds none.
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (err instanceof TypeError && err.message === 'fetch failed') {
+    process.stderr.write(`switchboard: cannot reach the Switchboard server (${cause?.message ?? cause?.code ?? "no answer"}); is it running? Pass its address with --api\n`);
     process.exit(2);
   }
   process.stderr.write(`switchboard: ${(err as Error).stack ?? String(err)}\n`);
@@ -75,20 +83,49 @@ serverOptions(program.command('migrate').description('apply store migrations and
   }
 });
 
-serverOptions(program.command('keys').description('create an API key for a company').argument('<company_id>'))
+const ROLES = ['owner', 'admin', 'agent'] as const;
+
+serverOptions(
+  program
+    .command('keys')
+    .description('create an API key for a company: keys create --company default|cmp_... (the old form `keys <company>` works too)')
+    .argument('[create|company]', '"create", or the company (id or name) in the older form'),
+)
+  .option('--company <id-or-name>', 'the company (id or name; `switchboard companies` lists them)')
   .option('--role <role>', 'owner, admin or agent', 'admin')
   .option('--name <name>', 'a label for the key', 'cli')
-  .action(async (companyId: string, opts: Flags & { role: 'owner' | 'admin' | 'agent'; name: string }) => {
-    try {
-      const config = loadConfig({ ...opts, role: undefined });
-      const platform = await createPlatform(config, createLogger('warn', process.stderr));
-      const key = await platform.services.keys.createKey(companyId, opts.name, opts.role);
+  .action(async (arg: string | undefined, opts: Flags & { company?: string; role: string; name: string }) => {
+    const company = arg && arg !== 'create' ? arg : opts.company;
+    if (!company) throw new ConfigError('name the company: switchboard keys create --company default|cmp_... (`switchboard companies` lists them)');
+    if (!(ROLES as readonly string[]).includes(opts.role)) throw new ConfigError(`--role must be one of: ${ROLES.join(', ')} (got "${opts.role}")`);
+    await withPlatform(opts, async (platform) => {
+      // On a fresh store, before the first `serve`, company "default" is made here (its owner key
+      // is left to `serve`, which prints it, or SWITCHBOARD_BOOTSTRAP_KEY).
+      await ensureDefaultCompany(platform);
+      const found = await findCompany(platform.database.db, company);
+      if (!found) throw new ConfigError(`no company "${company}"; \`switchboard companies\` lists their ids and names`);
+      const key = await platform.services.keys.createKey(found.id, opts.name, opts.role as (typeof ROLES)[number]);
       process.stdout.write(key.key + '\n');
-      await platform.close();
-    } catch (err) {
-      fail(err);
-    }
+    });
   });
+
+serverOptions(program.command('companies').description('list the companies (id and name)')).action(async (opts: Flags) => {
+  await withPlatform(opts, async (platform) => {
+    await ensureDefaultCompany(platform);
+    for (const c of await listCompanies(platform.database.db)) process.stdout.write(`${c.id}  ${c.name}\n`);
+  });
+});
+
+/** Opens the store for a one-shot command and closes it whatever happens. */
+async function withPlatform(opts: Flags, fn: (platform: Awaited<ReturnType<typeof createPlatform>>) => Promise<void>) {
+  const config = loadConfig({ ...opts, role: undefined });
+  const platform = await createPlatform(config, createLogger('warn', process.stderr));
+  try {
+    await fn(platform);
+  } finally {
+    await platform.close();
+  }
+}
 
 const members = program.command('members').description('console members (people who sign in at /console)');
 
@@ -112,8 +149,7 @@ serverOptions(members.command('add').description('add a console member; prints a
       try {
         // On a fresh store the first owner may come before the first `serve`: create company
         // "default" the way the server would (printing its generated owner key once).
-        const boot = await bootstrap(platform, config.bootstrapKey);
-        if (boot?.generatedKey) process.stdout.write(`created company "default" (${boot.companyId}); its owner API key, shown once:\n  ${boot.generatedKey}\n`);
+        for (const line of bootstrapLines(await bootstrap(platform, config.bootstrapKey))) process.stdout.write(line + '\n');
         const company = await platform.services.members.company(opts.company);
         const res = await platform.services.members.add(company.id, { email: opts.email, name: opts.name, role: opts.role, password });
         process.stdout.write(`added ${res.member.role} ${res.member.email} (${res.member.id}) to company "${company.name}"\n`);
@@ -201,4 +237,5 @@ export function registerWorker(factory: RunnerFactory) {
 }
 
 await import('./workers.ts').then((m) => m.register(registerWorker));
-await program.parseAsync(process.argv);
+// Any command's failure goes through fail(): one line for an operator mistake, never a stack.
+await program.parseAsync(process.argv).catch(fail);

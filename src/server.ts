@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import { buildApp } from './app.ts';
-import { bootstrap } from './services/bootstrap.ts';
+import { bootstrap, bootstrapLines } from './services/bootstrap.ts';
 import { saveDevKey } from './store/dev-key.ts';
+import { ConfigError } from './config.ts';
 import type { App } from './api/types.ts';
 import { startIdempotencyPurge, type IdempotencyPurge } from './api/idempotency.ts';
 
@@ -31,22 +32,31 @@ export type RunnerFactory = (platform: Platform) => Runner;
  */
 export async function startServer(config: Config, logger: Logger, print: (line: string) => void, workers: RunnerFactory[] = []): Promise<RunningServer> {
   const platform = await createPlatform(config, logger);
-  const boot = await bootstrap(platform, config.bootstrapKey);
-  if (boot?.generatedKey) {
-    print(`created company "default" (${boot.companyId}); its owner API key, shown once:`);
-    print(`  ${boot.generatedKey}`);
-  }
-  // The CLI on this machine (listen, trigger, events tail) reads it: no key to copy in development.
-  if (boot && config.dev && (boot.generatedKey ?? config.bootstrapKey)) saveDevKey(config.dataDir, (boot.generatedKey ?? config.bootstrapKey)!);
   const runners = config.role === 'api' ? [] : workers.map((make) => make(platform));
-  for (const r of runners) await r.start();
-
   let app: App | null = null;
+  try {
+    for (const r of runners) await r.start();
+    if (config.role !== 'worker') {
+      app = await buildApp(platform);
+      await app.listen({ host: config.host, port: config.port });
+    }
+  } catch (err) {
+    await app?.close().catch(() => {});
+    for (const r of runners) await r.stop().catch(() => {});
+    await platform.close().catch(() => {});
+    throw listenError(err, config);
+  }
+  // Only now, with the port ours: an owner key created by a start that then failed on a busy port
+  // would never be printed, and the next start would not make another.
+  const boot = await bootstrap(platform, config.bootstrapKey);
+  for (const line of bootstrapLines(boot)) print(line);
+  // The CLI on this machine (listen, trigger, events tail) reads it: no key to copy in development.
+  const devKey = boot?.generatedKey ?? (boot && !boot.configuredKeyIgnored ? config.bootstrapKey : null);
+  if (config.dev && devKey) saveDevKey(config.dataDir, devKey);
+
   let url: string | null = null;
   let idempotencyPurge: IdempotencyPurge | null = null;
-  if (config.role !== 'worker') {
-    app = await buildApp(platform);
-    await app.listen({ host: config.host, port: config.port });
+  if (app) {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -73,4 +83,14 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
       return stopping;
     },
   };
+}
+
+/** A listen failure the operator can fix, as one line; anything else unchanged. */
+function listenError(err: unknown, config: Config): unknown {
+  const code = (err as { code?: string }).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`port ${config.port} on ${config.host} is already in use by another process; stop it, or choose another port with --port or SWITCHBOARD_PORT (0 picks a free one)`);
+  if (code === 'EACCES') return new ConfigError(`no permission to listen on ${where}; choose a port above 1023 with --port or SWITCHBOARD_PORT`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`cannot listen on ${where}: the address is not one of this machine's; set --host or SWITCHBOARD_HOST (127.0.0.1 or 0.0.0.0)`);
+  return err;
 }

@@ -4,7 +4,7 @@ import { safeEqual } from '../domain/api-keys.ts';
 import { MANAGERS } from '../domain/roles.ts';
 import type { Caller } from '../services/context.ts';
 import type { KeyService } from '../services/keys.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import { addressBucket, type RateDecision, type RateLimiter } from './rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,21 +50,47 @@ export function authModeOf(request: FastifyRequest): 'key' | 'admin-token' | 'no
  * before the idempotency preHandler, so a replay is only ever answered to a key that is still valid
  * and still allowed on the route.
  */
-export function createAuthHook(keys: KeyService, limiter: RateLimiter | null, adminToken: string | null) {
-  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const mode = authModeOf(request);
-    if (mode === 'none') return;
+export function createAuthHook(keys: KeyService, limiter: RateLimiter | null, adminToken: string | null, anonymous: RateLimiter | null = null) {
+  const limitHeaders = (reply: FastifyReply, d: RateDecision) =>
+    reply.header('ratelimit-limit', d.limit).header('ratelimit-remaining', d.remaining).header('ratelimit-reset', d.reset);
+
+  async function identify(request: FastifyRequest, mode: 'key' | 'admin-token'): Promise<Caller | null> {
     const token = bearer(request);
     if (mode === 'admin-token') {
       if (!adminToken || !token || !safeEqual(token, adminToken)) throw new SwitchboardError('invalid_admin_token');
+      return null;
+    }
+    if (!token) throw new SwitchboardError('missing_api_key');
+    return keys.authenticate(token);
+  }
+
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const mode = authModeOf(request);
+    if (mode === 'none') return;
+    const bucket = addressBucket(request.ip);
+    // An address whose failures emptied its bucket is refused before its key is even looked at:
+    // otherwise a right guess would stand out from the 429s.
+    if (anonymous) {
+      const d = await anonymous.peek(bucket);
+      if (!d.allowed) {
+        limitHeaders(reply, d).header('retry-after', d.retryAfter);
+        throw new SwitchboardError('rate_limited', `Too many requests without a valid API key from this address; wait ${d.retryAfter} s (retry-after) and send a valid key.`);
+      }
+    }
+    let caller: Caller | null;
+    try {
+      caller = await identify(request, mode);
+    } catch (err) {
+      if (anonymous && err instanceof SwitchboardError && err.status === 401) limitHeaders(reply, await anonymous.take(bucket));
+      throw err;
+    }
+    if (mode === 'admin-token' || !caller) {
       request.serverAdmin = true;
       return;
     }
-    if (!token) throw new SwitchboardError('missing_api_key');
-    const caller = await keys.authenticate(token);
     if (limiter) {
       const d = await limiter.take(caller.keyId);
-      reply.header('ratelimit-limit', d.limit).header('ratelimit-remaining', d.remaining).header('ratelimit-reset', d.reset);
+      limitHeaders(reply, d);
       if (!d.allowed) {
         reply.header('retry-after', d.retryAfter);
         throw new SwitchboardError('rate_limited');

@@ -13,6 +13,8 @@ export interface RateDecision {
 
 export interface RateLimiter {
   take(keyId: string): Promise<RateDecision>;
+  /** Whether a request would pass now, without taking a token. */
+  peek(keyId: string): Promise<RateDecision>;
 }
 
 /**
@@ -32,18 +34,35 @@ export function createRateLimiter(database: Database, rate: number): RateLimiter
   });
 
   if (database.dialect === 'postgres') {
-    return { take: async (keyId) => decide(await takeToken(database.db, keyId, rate, burst, Date.now())) };
+    return {
+      take: async (keyId) => decide(await takeToken(database.db, keyId, rate, burst, Date.now())),
+      peek: async (keyId) => decide(await takeToken(database.db, keyId, rate, burst, Date.now(), 0)),
+    };
   }
 
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return {
-    async take(keyId) {
-      const now = Date.now();
-      const b = buckets.get(keyId) ?? { tokens: burst, at: now };
-      b.tokens = Math.max(Math.min(burst, b.tokens + ((now - b.at) * rate) / 1000) - 1, -1);
-      b.at = now;
-      buckets.set(keyId, b);
-      return decide({ allowed: b.tokens >= 0, tokens: b.tokens });
-    },
+  const level = (keyId: string, cost: 0 | 1): RateDecision => {
+    const now = Date.now();
+    const b = buckets.get(keyId) ?? { tokens: burst, at: now };
+    b.tokens = Math.max(Math.min(burst, b.tokens + ((now - b.at) * rate) / 1000) - cost, -1);
+    b.at = now;
+    // A full bucket is the same as none: forgetting it keeps the map to the clients that are busy
+    // now, which matters for per-address buckets (any number of addresses).
+    if (b.tokens >= burst) buckets.delete(keyId);
+    else buckets.set(keyId, b);
+    return decide({ allowed: b.tokens >= 1 - cost, tokens: b.tokens });
   };
+  return {
+    take: async (keyId) => level(keyId, 1),
+    peek: async (keyId) => level(keyId, 0),
+  };
+}
+
+/**
+ * Requests without a valid key (none, a wrong one, a wrong admin token) share a bucket per client
+ * address, so guessing keys is bounded to `rate` tries per second per address. Kept in the same
+ * store as the per-key buckets, under `addr:` ids that no key id can take.
+ */
+export function addressBucket(ip: string): string {
+  return `addr:${ip}`;
 }

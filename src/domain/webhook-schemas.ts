@@ -8,7 +8,7 @@ import { JsonObject, Nullable, Timestamp } from './schemas.ts';
  */
 
 const HeaderPair = Type.Object(
-  { key: Type.String({ maxLength: 256 }), value: Type.String({ maxLength: 4096 }) },
+  { key: Type.String({ maxLength: 256 }), value: Type.Optional(Type.String({ maxLength: 4096, description: 'Optional: absent or "" sends the header with an empty value' })) },
   { additionalProperties: false },
 );
 

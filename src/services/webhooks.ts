@@ -28,7 +28,8 @@ export interface WebhookInput {
   events?: string[];
   filter?: Record<string, unknown> | null;
   auth?: AuthInput;
-  headers?: HeaderPair[];
+  /** A header's value is optional: absent means an empty value, sent as an empty header. */
+  headers?: { key: string; value?: string }[];
   retry?: { schedule: number[] };
   failure_threshold?: number;
   timeout_ms?: number;
@@ -80,7 +81,8 @@ export function createWebhookService(ctx: ServiceContext) {
       if ('param' in parsed) throw invalid(parsed.param, parsed.message);
       auth = stored ? unmaskAuth(parsed, stored.auth) : parsed;
     }
-    const headers = input.headers === undefined ? base.headers : stored ? unmaskHeaders(input.headers, stored.headers) : input.headers;
+    const given = input.headers?.map((h): HeaderPair => ({ key: h.key, value: h.value ?? '' }));
+    const headers = given === undefined ? base.headers : stored ? unmaskHeaders(given, stored.headers) : given;
     if (moved) {
       const masked = maskedAfterMove(auth, headers);
       if (masked) throw invalid(masked.param, masked.message);

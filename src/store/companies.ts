@@ -14,3 +14,8 @@ export async function countCompanies(db: Kysely<Tables>): Promise<number> {
   const row = await db.selectFrom('companies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Every company, oldest first (the CLI's `companies`). */
+export async function listCompanies(db: Kysely<Tables>): Promise<CompanyT[]> {
+  return db.selectFrom('companies').selectAll().orderBy('id').execute();
+}

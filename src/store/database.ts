@@ -38,8 +38,50 @@ export class StoreLockedError extends Error {
   }
 }
 
+/** PostgreSQL cannot be reached or refuses us: a setting or a server the operator fixes. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects once before the pool is used, with a short timeout, so an unreachable host or a refused
+ * login ends the start with one line that says what to fix, instead of a driver stack (or a hang).
+ */
+async function probePostgres(url: string): Promise<void> {
+  let where = 'the database server';
+  try {
+    const u = new URL(url);
+    where = `PostgreSQL at ${u.hostname || 'localhost'}:${u.port || '5432'}`;
+  } catch {
+    throw new StoreUnavailableError('the database URL is not a valid URL; write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE');
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const why =
+      e.code === 'ECONNREFUSED' ? 'refused the connection (is it running, on that port?)'
+      : e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? 'has a host name that does not resolve'
+      : e.code === '28000' || e.code === '28P01' ? `refused the login (${e.message}); put the user (and password) in the URL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`
+      : e.code === '3D000' ? `has no such database (${e.message}); create it (createdb) or fix the URL`
+      : /timeout|terminated/i.test(e.message ?? '') ? `did not answer within ${CONNECT_TIMEOUT_MS / 1000} s (wrong host, or a firewall)`
+      : `could not be reached (${e.code ?? e.message})`;
+    throw new StoreUnavailableError(`${where} ${why}; check SWITCHBOARD_DATABASE_URL or --database`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** Opens the configured store and brings its schema up to date. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl) await probePostgres(opts.databaseUrl);
   const database = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openSqlite(opts);
   try {
     await migrate(database);

@@ -433,3 +433,43 @@ for (const store of STORES) describe(`rate limits on ${store}`, () => {
     assert.equal(limited.headers.get('ratelimit-remaining'), '0');
   });
 });
+
+for (const store of STORES) describe(`rate limit of requests without a valid key on ${store}`, () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer(store, { SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT: '2' });
+  });
+  after(() => t.close());
+
+  it('bounds key guessing per client address, with ratelimit-* headers and a 429 with retry-after', async () => {
+    // requests with a valid key do not use the address's bucket
+    for (let i = 0; i < 10; i++) assert.equal((await t.api.get('/v1/users')).status, 200);
+    const guess = client(t.url, 'sk_guess_' + 'x'.repeat(32));
+    const first = await guess.get('/v1/users');
+    assert.equal(first.status, 401);
+    assert.equal(first.headers.get('ratelimit-limit'), '2');
+    assert.equal(first.headers.get('ratelimit-remaining'), '3');
+    let limited: any = null;
+    const kinds = [guess, client(t.url, ''), client(t.url, 'not-a-bearer')];
+    for (let i = 0; i < 10 && !limited; i++) {
+      const r = await kinds[i % kinds.length].get('/v1/users');
+      if (r.status === 429) limited = r;
+      else assert.equal(r.status, 401, r.text);
+    }
+    assert.ok(limited, 'no 429 after the burst of keyless requests');
+    assert.equal(limited.body.error.type, 'rate_limited');
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.match(limited.body.error.message, /without a valid API key from this address; wait \d+ s/);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    assert.equal(limited.headers.get('ratelimit-remaining'), '0');
+    // a wrong admin token counts the same
+    const admin = await client(t.url, 'wrong-admin-token').post('/v1/companies', { name: 'x' });
+    assert.equal(admin.status, 429, admin.text);
+    // once limited, even the right key waits: a right guess must look like the others
+    assert.equal((await t.api.get('/v1/users')).status, 429);
+    // the bucket refills at the configured rate
+    await new Promise((r) => setTimeout(r, Number(limited!.headers.get('retry-after')) * 1000 + 50));
+    assert.equal((await t.api.get('/v1/users')).status, 200);
+    assert.equal((await guess.get('/v1/users')).status, 401);
+  });
+});

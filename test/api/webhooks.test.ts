@@ -140,7 +140,13 @@ for (const store of STORES) {
       assertInvalid(await create(api, { auth: { type: 'basic', username: 'u', password: 'p' }, headers: [h('Authorization', 'Bearer x')] }), '/headers/0/key');
       // the api_key header would be sent twice
       assertInvalid(await create(api, { auth: { type: 'api_key', in: 'header', name: 'X-Key', value: 'k' }, headers: [h('x-key')] }), '/headers/0/key');
-      assertInvalid(await create(api, { headers: [{ key: 'X-A' }] }), '/headers/0/value');
+      // the value is optional (an empty header is sent); the key is not
+      assertInvalid(await create(api, { headers: [{ value: 'v' }] }), '/headers/0/key');
+      assertInvalid(await create(api, { headers: [{ key: '', value: '' }] }), '/headers/0/key');
+      const valueless = await create(api, { headers: [{ key: 'X-A' }, { key: 'X-B', value: '' }] });
+      assert.equal(valueless.status, 201, valueless.text);
+      assert.deepEqual(valueless.body.headers, [{ key: 'X-A', value: '' }, { key: 'X-B', value: '' }]);
+      await api.delete(`/v1/webhooks/${valueless.body.id}`);
       assertInvalid(await create(api, { headers: [{ key: 'X-A', value: 'v', extra: 1 }] }), '/headers/0/extra');
       const ok = await create(api, { headers: [h('Authorization', 'Bearer x'), h('X-Source', 'switchboard')] });
       assert.equal(ok.status, 201, ok.text);

@@ -172,6 +172,20 @@ for (const store of STORES) {
       assert.doesNotMatch(all, /s3cret|key-1|k 2|tok"/);
     });
 
+    it('sends a custom header without a value (absent or "") as an empty header', async () => {
+      const c = await fresh();
+      const r = await receiver();
+      const wh = await endpoint(c, `${r.url}/empty`, { headers: [{ key: 'X-Flag' }, { key: 'X-Blank', value: '' }, { key: 'X-Set', value: 'v' }] });
+      assert.deepEqual((await c.get(`/v1/webhooks/${wh.id}`)).body.headers, [{ key: 'X-Flag', value: '' }, { key: 'X-Blank', value: '' }, { key: 'X-Set', value: 'v' }]);
+      await c.post('/v1/users', { name: 'Empty' });
+      const [got] = await r.waitFor(1);
+      assert.equal(got.headers['x-flag'], '');
+      assert.equal(got.headers['x-blank'], '');
+      assert.equal(got.headers['x-set'], 'v');
+      const names = got.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+      assert.ok(names.includes('x-flag') && names.includes('x-blank'), JSON.stringify(got.rawHeaders));
+    });
+
     it('sends a custom user-agent instead of its own, once', async () => {
       const c = await fresh();
       const r = await receiver();

@@ -17,8 +17,16 @@ export interface TestDatabase {
 /** Creates an empty database for one test file; `drop` removes it. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = 'sb_test_' + crypto.randomBytes(6).toString('hex');
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
+  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    // One line that says how to fix it, in seconds, instead of a driver stack or a hang.
+    await admin.end().catch(() => {});
+    throw new Error(
+      `PostgreSQL for the tests is not reachable at ${ADMIN_URL} (${(err as Error).message}); start it (pg_ctlcluster <version> main start, or docker run -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres) or set SWITCHBOARD_TEST_DATABASE_URL`,
+    );
+  }
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {

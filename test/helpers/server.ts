@@ -94,6 +94,8 @@ export async function startTestServer(
       SWITCHBOARD_BOOTSTRAP_KEY: OWNER_KEY,
       SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
       SWITCHBOARD_RATE_LIMIT: '0',
+      // Tests send many keyless requests from 127.0.0.1; test/api/rate-limit.test.ts turns it on.
+      SWITCHBOARD_UNAUTHENTICATED_RATE_LIMIT: '0',
       SWITCHBOARD_LOG_LEVEL: 'info',
       ...(pgdb ? { SWITCHBOARD_MASTER_KEY: pgdb.masterKey } : {}),
       ...env,
