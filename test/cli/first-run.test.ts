@@ -182,6 +182,6 @@ describe('operator mistakes are one line and exit code 2', () => {
   it('a server that is down', async () => {
     const port = await closedPort();
     const res = await runToExit(['trigger', 'message.received', '--webhook', 'wh_x', '--api', `http://127.0.0.1:${port}`, '--key', TOUR_KEY], {});
-    assertOneLine(res, /cannot reach the Switchboard server.*--api/);
+    assertOneLine(res, /cannot reach the server at .*--api/);
   });
 });
