@@ -7,13 +7,32 @@ import { checkHost, createGuardedLookup, TargetRefusedError } from './target-gua
 
 /**
  * The one outbound HTTP client, shared by the webhook worker and the synchronous webhooks (tool
- * calls, conversation.setup): one keep-alive undici Agent whose every dial goes through the target
- * guard, an overall deadline, a bounded response read, and no exceptions — every failure is a result.
+ * calls, conversation.setup): one keep-alive undici Agent per outbound path (each pooling
+ * connections per origin, capped), every dial through the target guard, an overall deadline that
+ * also covers the wait for a pooled connection, a bounded response read, and no exceptions —
+ * every failure is a result.
  */
+
+/**
+ * The outbound paths. Each has its own connection pools, so a tool call or a setup call never
+ * waits for a connection behind event deliveries to the same origin (nor the other way round).
+ */
+export const OUTBOUND_PATHS = ['delivery', 'setup', 'tool'] as const;
+export type OutboundPath = (typeof OUTBOUND_PATHS)[number];
+
+/** One origin's pool on one path, as undici counts it. */
+export interface PoolStats {
+  /** Connections open. */
+  connected: number;
+  /** Requests sent and not yet answered. */
+  running: number;
+  /** Requests waiting for a connection. */
+  pending: number;
+}
 
 export interface HttpClientOptions {
   allowTargets: Cidr[];
-  /** Keep-alive connections per origin (default 32). */
+  /** Keep-alive connections per origin, on each outbound path (default 32). */
   connectionsPerOrigin?: number;
   /** Extra trusted CA certificate(s), added to the public roots (private PKI, tests). */
   ca?: string | Buffer;
@@ -27,7 +46,9 @@ export interface OutboundRequest {
   url: string;
   headers: Record<string, string>;
   body?: string | Buffer;
-  /** Deadline for connect + headers + body. */
+  /** Which path's pools carry it (default `delivery`). */
+  path?: OutboundPath;
+  /** Deadline for the wait for a pooled connection + connect + headers + body. */
   timeoutMs: number;
   /** Response bytes kept (default 65536); the rest is discarded unread. */
   maxResponseBytes?: number;
@@ -50,6 +71,8 @@ export interface OutboundResult {
 
 export interface HttpClient {
   send(req: OutboundRequest): Promise<OutboundResult>;
+  /** The pool of one origin (`https://host:port`) on one path, or null before its first request. */
+  poolStats(path: OutboundPath, origin: string): PoolStats | null;
   close(): Promise<void>;
 }
 
@@ -64,19 +87,21 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     // keep working next to a private one.
     ...(opts.ca !== undefined ? { ca: [...tls.rootCertificates, opts.ca.toString()] } : {}),
   });
-  const agent = new Agent({
-    connections: opts.connectionsPerOrigin ?? 32,
-    // Second line of defence: IP literals never reach the lookup, so vet them again at the dial.
-    connect(options, callback) {
-      try {
-        checkHost(options.hostname, allow);
-      } catch (err) {
-        callback(err as Error, null);
-        return;
-      }
-      baseConnect(options, callback);
-    },
-  });
+  const newAgent = () =>
+    new Agent({
+      connections: opts.connectionsPerOrigin ?? 32,
+      // Second line of defence: IP literals never reach the lookup, so vet them again at the dial.
+      connect(options, callback) {
+        try {
+          checkHost(options.hostname, allow);
+        } catch (err) {
+          callback(err as Error, null);
+          return;
+        }
+        baseConnect(options, callback);
+      },
+    });
+  const agents = Object.fromEntries(OUTBOUND_PATHS.map((p) => [p, newAgent()])) as Record<OutboundPath, Agent>;
 
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
@@ -111,7 +136,16 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     // which then grows between full GCs (RSS). A timer cleared on completion dies young.
     const controller = new AbortController();
     const signal = controller.signal;
-    const deadline = setTimeout(() => controller.abort(), req.timeoutMs);
+    // undici rejects an aborted request only once a connection takes it up: one queued in a full
+    // pool would wait there past its own deadline. This settles at the deadline, wherever the
+    // request is; undici drops the queued one when its turn comes (it sees the abort).
+    let expire: (err: Error) => void = () => {};
+    const expired = new Promise<never>((_resolve, reject) => (expire = reject));
+    expired.catch(() => {});
+    const deadline = setTimeout(() => {
+      controller.abort();
+      expire(new Error('deadline'));
+    }, req.timeoutMs);
     deadline.unref();
 
     let statusCode: number | null = null;
@@ -120,7 +154,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     let kept = 0;
     let truncated = false;
     try {
-      const res = await agent.request({
+      const pending = agents[req.path ?? 'delivery'].request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: req.method,
@@ -132,6 +166,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
+      // Its late rejection (the abort seen at dispatch) has no one left to hear it.
+      pending.catch(() => {});
+      const res = await Promise.race([pending, expired]);
       statusCode = res.statusCode;
       resHeaders = flattenHeaders(res.headers);
       // Read with 'data' events rather than `for await`: the stream's async iterator and its
@@ -172,7 +209,16 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     }
   }
 
-  return { send, close: () => agent.close() };
+  return {
+    send,
+    poolStats(path, origin) {
+      const stats = (agents[path].stats as Record<string, { connected: number; running: number; pending: number }>)[origin];
+      return stats ? { connected: stats.connected, running: stats.running, pending: stats.pending } : null;
+    },
+    close: async () => {
+      await Promise.all(OUTBOUND_PATHS.map((p) => agents[p].close()));
+    },
+  };
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);

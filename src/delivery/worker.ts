@@ -6,6 +6,7 @@ import { buildSignedRequest } from './request.ts';
 import { isSuccess } from './record.ts';
 import { createRecorder } from './recorder.ts';
 import { createRateBuckets } from './rate-buckets.ts';
+import { createSlotAllocator } from './slots.ts';
 
 export interface WorkerOptions {
   /** Most deliveries claimed per query. */
@@ -34,7 +35,7 @@ interface Job {
 
 /**
  * One endpoint's share of this process: claimed deliveries waiting for a slot, and the number
- * being sent. It holds up to three rounds of `max_in_flight` (one sending, two waiting), so the
+ * being sent. It holds up to three rounds of its slot cap (one sending, two waiting), so the
  * next request goes out the moment a response comes back, without a trip to the store.
  */
 interface Lane {
@@ -48,10 +49,12 @@ interface Lane {
  * The delivery worker: claim due deliveries -> send each outside any transaction -> record the
  * attempt and reschedule or finish (group-committed, see recorder.ts). The claim query applies
  * the rules that must hold across processes (leases, endpoint status, conversation order); this
- * process then holds each endpoint to `max_in_flight` requests at once and `rate_limit_per_s`
- * (per process: N worker processes may send N times as much), and all endpoints together to
- * `config.workerConcurrency`. A slow or hanging endpoint only ever fills its own lane, and a full
- * lane is left out of claims, so it never holds others up. Idle, the loop sleeps until the next
+ * process then holds each endpoint to `rate_limit_per_s` (per process: N worker processes may
+ * send N times as much), and shares `config.workerConcurrency` send slots between companies and
+ * endpoints (slots.ts: an endpoint at most its `max_in_flight` and the company share, a company
+ * at most its share while others wait, free slots handed out round-robin). A slow or hanging
+ * endpoint only ever fills its own share, and a full lane is left out of claims, so it never
+ * holds others up. Idle, the loop sleeps until the next
  * retry is due (at most `pollMs`), a notification arrives, or a lane has room again.
  */
 export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = {}): Runner {
@@ -65,12 +68,12 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
   const stopGraceMs = opts.stopGraceMs ?? 10_000;
   const leaseMs = ctx.config.leaseSeconds * 1000;
   const buckets = createRateBuckets();
+  const slots = createSlotAllocator({ total: concurrency });
   const recorder = createRecorder(ctx);
   const decrypted = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
   const lanes = new Map<string, Lane>();
   const attempts = new Set<Promise<void>>();
   let held = 0; // claimed and not yet sent back: queued + sending
-  let sending = 0;
   let stopping = false;
   let onStop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
@@ -86,7 +89,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
 
   // A lane holds one round being sent and up to two waiting, and asks for more once a whole
   // round fits: claims come in rounds of max_in_flight while the round waiting keeps it busy.
-  const capacity = (lane: Lane) => 3 * lane.endpoint.maxInFlight;
+  const capacity = (lane: Lane) => 3 * slots.endpointCap(lane.endpoint.maxInFlight);
   const laneRoom = (lane: Lane) => capacity(lane) - lane.queue.length - lane.active;
 
   function laneFor(endpoint: Endpoint): Lane {
@@ -99,25 +102,35 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     return lane;
   }
 
-  /** Starts as many of the lane's waiting deliveries as its slots, the rate limit and the process allow. */
-  function pump(lane: Lane): void {
-    while (lane.queue.length > 0 && lane.active < lane.endpoint.maxInFlight && sending < concurrency && !stopping) {
-      if (lane.queue[0].claim.lease_until - Date.now() < lane.endpoint.timeoutMs + LEASE_MARGIN_MS) {
+  /** Tells the slot allocator how much the lane has waiting (nothing while out of rate tokens). */
+  function offer(lane: Lane): void {
+    slots.setWaiting(lane.endpoint.id, lane.endpoint.companyId, lane.endpoint.maxInFlight, lane.rateTimer || stopping ? 0 : lane.queue.length);
+  }
+
+  /** Hands the free slots out, in the allocator's turn, to the lanes with deliveries waiting. */
+  function schedule(): void {
+    for (let id = slots.grant(); id !== null && !stopping; id = slots.grant()) {
+      const lane = lanes.get(id)!;
+      while (lane.queue.length > 0 && lane.queue[0].claim.lease_until - Date.now() < lane.endpoint.timeoutMs + LEASE_MARGIN_MS) {
         // It waited too long here: sending now could outlive the lease and race another worker.
         void giveBack(lane.queue.splice(0, 1)).catch((err: unknown) => ctx.logger.error({ err }, 'releasing an expired claim failed'));
-        continue;
       }
-      const wait = buckets.take(lane.endpoint.id, lane.endpoint.rateLimitPerS, Date.now());
-      if (wait > 0) {
-        lane.rateTimer ??= setTimeout(() => {
-          lane.rateTimer = null;
-          pump(lane);
-        }, wait);
-        return;
+      const wait = lane.queue.length === 0 ? 0 : buckets.take(lane.endpoint.id, lane.endpoint.rateLimitPerS, Date.now());
+      if (lane.queue.length === 0 || wait > 0) {
+        slots.release(id);
+        if (wait > 0) {
+          lane.rateTimer ??= setTimeout(() => {
+            lane.rateTimer = null;
+            offer(lane);
+            schedule();
+          }, wait);
+        }
+        offer(lane);
+        continue;
       }
       const job = lane.queue.shift()!;
       lane.active++;
-      sending++;
+      offer(lane);
       const p: Promise<void> = send(lane, job)
         .catch((err: unknown) => ctx.logger.error({ err, delivery: job.claim.id }, 'recording a delivery attempt failed'))
         .finally(() => attempts.delete(p));
@@ -125,14 +138,13 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     }
   }
 
-  /** A slot came free: refill this lane first, then any lane that waited for the process cap. */
+  /** A slot came free: hand it to whoever's turn it is (this lane or another). */
   function freed(lane: Lane): void {
     lane.active--;
-    sending--;
     held--;
-    pump(lane);
-    if (sending < concurrency) for (const other of lanes.values()) if (other.queue.length > 0) pump(other);
-    if (laneRoom(lane) >= lane.endpoint.maxInFlight || held === 0) doorbell();
+    slots.release(lane.endpoint.id);
+    schedule();
+    if (laneRoom(lane) >= slots.endpointCap(lane.endpoint.maxInFlight) || held === 0) doorbell();
     if (lane.queue.length === 0 && lane.active === 0 && !lane.rateTimer) lanes.delete(lane.endpoint.id);
   }
 
@@ -145,6 +157,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     try {
       signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(at.getTime() / 1000) });
       result = await ctx.httpClient.send({
+        path: 'delivery',
         method: 'POST',
         url: signed.url,
         headers: signed.headers,
@@ -161,7 +174,11 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
     // at least once, never lost.
     const recorded = await recorder.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
     if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
-    if (recorded.endpointStopped) await giveBack(lane.queue.splice(0));
+    if (recorded.endpointStopped) {
+      const waiting = lane.queue.splice(0);
+      offer(lane);
+      await giveBack(waiting);
+    }
     // A retry is scheduled (maybe due at once), or the conversation's next delivery became
     // claimable: either way the loop must look again, now that the outcome committed.
     else if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
@@ -243,7 +260,11 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         // A vanished endpoint took its deliveries with it; an inactive one keeps them pending.
         unsent.push({ claim, event: event ?? { type: '', payload: '' } });
         // Whatever its lane still holds waits too.
-        if (endpoint && endpoint.status !== 'active') unsent.push(...(lanes.get(endpoint.id)?.queue.splice(0) ?? []));
+        const stale = endpoint && endpoint.status !== 'active' ? lanes.get(endpoint.id) : undefined;
+        if (stale) {
+          unsent.push(...stale.queue.splice(0));
+          offer(stale);
+        }
         continue;
       }
       if (unreadable.has(endpoint.id)) {
@@ -255,7 +276,8 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
       touched.add(lane);
     }
     await giveBack(unsent);
-    for (const lane of touched) pump(lane);
+    for (const lane of touched) offer(lane);
+    schedule();
   }
 
   let nextDue: { at: number | null; checked: number } = { at: null, checked: 0 };
@@ -305,7 +327,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
             exclude,
             room: (id, maxInFlight) => {
               const lane = lanes.get(id);
-              return lane ? laneRoom(lane) : 3 * maxInFlight;
+              return lane ? laneRoom(lane) : 3 * slots.endpointCap(maxInFlight);
             },
           });
           if (batch.length > 0) await dispatch(batch);
@@ -341,6 +363,7 @@ export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = 
         if (lane.rateTimer) clearTimeout(lane.rateTimer);
         lane.rateTimer = null;
         waiting.push(...lane.queue.splice(0));
+        offer(lane);
       }
       await giveBack(waiting).catch((err: unknown) => ctx.logger.error({ err }, 'releasing unsent deliveries failed'));
       // Attempts in flight finish and are recorded; one still hanging after the grace period keeps

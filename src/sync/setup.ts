@@ -70,6 +70,8 @@ export function createConversationOpener(ctx: ServiceContext, agents: AgentServi
     const body = JSON.stringify(envelope);
     const signed = buildSignedRequest(endpoint, { id: envelope.id, body });
     const result = await ctx.httpClient.send({
+      // Its own pools: a setup call never waits for a connection behind event deliveries.
+      path: 'setup',
       method: 'POST',
       url: signed.url,
       headers: signed.headers,

@@ -80,6 +80,8 @@ export async function sendToolRequest(http: HttpClient, rendered: RenderedReques
     return { status_code: null, duration_ms: 0, body: '', response: null, error: 'refused: the URL is not https:// and the server does not allow insecure targets' };
   }
   const result = await http.send({
+    // Its own pools: a tool call never waits for a connection behind event deliveries.
+    path: 'tool',
     method: rendered.method,
     url: rendered.url,
     headers: headerObject(rendered.headers),
