@@ -9708,7 +9708,8 @@ export interface operations {
                     /** @description At most 10; values are sent as written */
                     headers?: {
                         key: string;
-                        value: string;
+                        /** @description Optional: absent or "" sends the header with an empty value */
+                        value?: string;
                     }[];
                     retry?: {
                         /** @description Seconds to wait before each retry (whole numbers, 0..86400, at most 20); attempt 1 is immediate */
@@ -10262,7 +10263,8 @@ export interface operations {
                     /** @description At most 10; values are sent as written */
                     headers?: {
                         key: string;
-                        value: string;
+                        /** @description Optional: absent or "" sends the header with an empty value */
+                        value?: string;
                     }[];
                     retry?: {
                         /** @description Seconds to wait before each retry (whole numbers, 0..86400, at most 20); attempt 1 is immediate */

@@ -71,7 +71,12 @@ describe('examples/: receivers verify on the raw body, deduplicate on webhook-id
         const verified = await ex.line(/^verified user\.created evt_/);
         const eventId = verified.split(' ')[2];
 
-        const [d] = (await api.get(`/v1/webhooks/${wh.id}/deliveries`)).body.data;
+        // The receiver prints before the worker records its answer: retry once the delivery is
+        // settled (a retry during the attempt is a 409).
+        const d = await eventually(async () => {
+          const [row] = (await api.get(`/v1/webhooks/${wh.id}/deliveries`)).body.data;
+          return row?.status === 'succeeded' && row;
+        }, 10_000, 'the first attempt recorded');
         assert.equal(d.event_id, eventId);
         // The same event again (a redelivery): answered 2xx, and spotted as a duplicate.
         assert.equal((await api.post(`/v1/deliveries/${d.id}/retry`)).status, 200);
