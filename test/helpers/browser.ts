@@ -17,7 +17,7 @@ export async function launchBrowser(): Promise<Browser> {
 
 /**
  * Records every problem a page shows: console errors, uncaught exceptions, requests that failed
- * and answers of 400 or more. A browser test ends by asserting the list is empty.
+ * (other than loads the browser aborted on navigation) and answers of 400 or more. A browser test ends by asserting the list is empty.
  */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];
@@ -25,7 +25,13 @@ export function watchPage(page: Page): string[] {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()} on ${page.url()}: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (r) => {
+    const reason = r.failure()?.errorText ?? '';
+    // The browser aborts what is still loading (a favicon, an htmx poll) when the test navigates
+    // on: that is the test moving, not the page failing.
+    if (reason === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${reason}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
