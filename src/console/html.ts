@@ -4,6 +4,8 @@
  * so a template can only emit markup from a value on purpose. No build step, no template files.
  */
 
+import { redactJson } from '../domain/masking.ts';
+
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
@@ -61,6 +63,17 @@ export function highlightJson(value: unknown): Html {
     last = token.lastIndex;
   }
   return new Html(out + escapeHtml(text.slice(last)));
+}
+
+/**
+ * Stored data a person reads (client_data, context, event envelopes, tool answers) highlighted with
+ * the one masking policy applied: a field with a secret name (`erp_token`, `api_key`, …) shows as
+ * •••• and its value is redacted wherever else it appears, as in the session logs.
+ */
+export function highlightMasked(value: unknown): Html {
+  const found: string[] = [];
+  redactJson(value, [], found);
+  return highlightJson(redactJson(value, found));
 }
 
 /** A body shown pretty-printed when it is JSON, as escaped text otherwise. */

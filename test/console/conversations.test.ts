@@ -47,6 +47,8 @@ describe('console conversation pages (sqlite)', () => {
     assert.ok(p.text.indexOf('Tool call: note') < p.text.indexOf('Tool call: order_status'), 'newest first');
     const logs = p.text.slice(p.text.indexOf('id="logs-title"'), p.text.indexOf('id="transcript-title"'));
     assert.equal(logs.includes(TOKEN), false, 'the secret is masked in the logged request and variables');
+    assert.equal(p.text.includes(TOKEN), false, 'nor anywhere else on the page: client_data, event envelopes');
+    assert.match(p.text, /<span class="j-key">&quot;erp_token&quot;<\/span>: <span class="j-str">&quot;••••&quot;/, 'client_data shows the key, masked');
     assert.match(logs, /&quot;Authorization&quot;<\/span>: <span class="j-str">&quot;••••&quot;/);
     assert.match(p.text, /<code class="unknown-var">nobody_knows<\/code>/);
     assert.match(p.text, /Where is &lt;b&gt;my&lt;\/b&gt; order\?/);

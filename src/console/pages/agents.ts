@@ -5,7 +5,7 @@ import type { Caller } from '../../services/context.ts';
 import { AgentConfigInput, type AgentT, type ToolT } from '../../domain/agents.ts';
 import { describeError, pointerOf } from '../../domain/ajv-errors.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
-import { html, attr, bodyView, escapeHtml, highlightJson, raw, type Html } from '../html.ts';
+import { html, attr, bodyView, escapeHtml, highlightJson, highlightMasked, raw, type Html } from '../html.ts';
 import { ago, page } from '../layout.ts';
 import { WEBHOOK_ROLES, isHtmx, redirect, sendPage, sessionOf, toast } from '../index.ts';
 
@@ -373,7 +373,7 @@ ${data.length === 0
           html`<div class="try-answer"><h4>Answer</h4><p>HTTP ${a.status_code === null ? html`<span class="bad">—</span>` : html`<span class="${a.status_code < 300 ? 'ok' : 'bad'}">${a.status_code}</span>`} in ${a.duration_ms} ms${a.error ? html` · <span class="bad">${a.error}</span>` : ''}</p>
 <pre class="json">${typeof a.response === 'string' ? bodyView(a.response) : highlightJson(a.response)}</pre>
 <h4>Directive</h4>${a.directive !== undefined ? html`<p class="directive">${a.directive}</p>` : html`<p class="muted small">None (no directive, or interpret_response is off).</p>`}
-<h4>client_data after the merge</h4><pre class="json try-client-data">${highlightJson(a.client_data)}</pre>
+<h4>client_data after the merge</h4><pre class="json try-client-data">${highlightMasked(a.client_data)}</pre>
 <p class="small"><a href="/console/conversations/${conversationId}">Open the conversation's session logs</a></p></div>`,
         );
       }

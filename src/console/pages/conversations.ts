@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform.ts';
 import type { ConversationT, MessageT } from '../../domain/schemas.ts';
 import type { ConversationLog } from '../../store/conversation-logs.ts';
-import { html, attr, bodyView, highlightJson, type Html } from '../html.ts';
+import { html, attr, bodyView, highlightJson, highlightMasked, type Html } from '../html.ts';
 import { ago, canManageWebhooks, page } from '../layout.ts';
 import { sendPage, sessionOf } from '../index.ts';
 import { localToIso } from './events.ts';
@@ -168,7 +168,7 @@ ${list.data.length === 0
       <h2 id="events-title">Events <span class="muted small">(in sequence order)</span></h2>
       ${envs.length === 0 ? html`<p class="muted">No events.</p>` : html`<ol class="conv-events">${envs.map(
         (e) => html`<li id="cev-${e.id}"><details><summary><span class="muted">#${e.sequence ?? '—'}</span> <code>${e.type}</code> <span class="grow"></span>${ago(e.created_at)}</summary>
-        <pre class="json">${highlightJson(e)}</pre></details>
+        <pre class="json">${highlightMasked(e)}</pre></details>
         ${showDeliveries
           ? html`<ul class="event-deliveries">${(deliveries.get(e.id) ?? []).map(
               (d: { id: string; url: string; status: string; attempts: number; status_code: number | null; error: string | null }) =>
@@ -187,8 +187,8 @@ ${list.data.length === 0
         (e) => html`<tr><th scope="row">${String(e.data.key)}</th><td>${JSON.stringify(e.data.previous_value ?? null)} → ${JSON.stringify(e.data.value ?? null)} <span class="muted">${ago(e.created_at)}</span></td></tr>`,
       )}</table>`}
     </section>
-    <section class="card" aria-labelledby="cd-title"><h2 id="cd-title">client_data</h2><pre class="json">${highlightJson(cv.client_data)}</pre></section>
-    <section class="card" aria-labelledby="ctx-title"><h2 id="ctx-title">context</h2><pre class="json">${highlightJson(cv.context)}</pre></section>
+    <section class="card" aria-labelledby="cd-title"><h2 id="cd-title">client_data</h2><pre class="json">${highlightMasked(cv.client_data)}</pre></section>
+    <section class="card" aria-labelledby="ctx-title"><h2 id="ctx-title">context</h2><pre class="json">${highlightMasked(cv.context)}</pre></section>
     <section class="card" aria-labelledby="cfg-title"><h2 id="cfg-title">Agent configuration</h2><p class="muted small">As merged when the conversation opened (public view: tools by name and origin, secrets masked).</p><pre class="json">${highlightJson(cv.agent_config)}</pre></section>
   </div>
 </div>`,

@@ -5,7 +5,7 @@ import type { DeliveryStatus, DeliveryT } from '../../store/deliveries.ts';
 import { EVENT_CATALOG, catalogEntry } from '../../domain/event-catalog.ts';
 import { eventTypeInfo } from '../../domain/event-types.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
-import { html, attr, bodyView, highlightJson, ICONS, type Html } from '../html.ts';
+import { html, attr, bodyView, highlightJson, highlightMasked, ICONS, type Html } from '../html.ts';
 import { ago, page } from '../layout.ts';
 import { WEBHOOK_ROLES, isHtmx, sendPage, sessionOf, toast } from '../index.ts';
 
@@ -265,7 +265,7 @@ ${deliveriesTable(wh, list.data.map((d) => ({ d, stats: stats.get(d.id) })), sta
 <div class="inspect">
   <section class="card" aria-labelledby="payload-title">
     <h2 id="payload-title">Event payload</h2>
-    <pre class="json">${highlightJson(payload)}</pre>
+    <pre class="json">${highlightMasked(payload)}</pre>
   </section>
   ${attemptsSection(d)}
 </div>`,

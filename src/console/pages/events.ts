@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform.ts';
 import { EVENT_TYPE_NAMES } from '../../domain/event-types.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
-import { html, attr, highlightJson, type Html } from '../html.ts';
+import { html, attr, highlightMasked, type Html } from '../html.ts';
 import { ago, page } from '../layout.ts';
 import { WEBHOOK_ROLES, sendPage, sessionOf, toast } from '../index.ts';
 
@@ -73,7 +73,7 @@ ${rows.length === 0
       ${env.sequence ? html`<span class="small muted">#${env.sequence}</span>` : ''}
       ${e.target_webhook_id ? html`<span class="pill pill-pending">test</span>` : ''}
       <span class="grow"></span>${ago(env.created_at)}</summary>
-    <pre class="json">${highlightJson(env)}</pre>
+    <pre class="json">${highlightMasked(env)}</pre>
     <form class="resend" hx-post="/console/events/${e.id}/resend" hx-target="#resend-${e.id}">
       <label for="resend-to-${e.id}">Resend to…</label>
       <select id="resend-to-${e.id}" name="webhook_id" required>
