@@ -93,25 +93,32 @@ export async function listConversations(
   return rows.map((r) => toConversation(r).conversation);
 }
 
+/** The columns of a conversation that change over its life, as stored (JSON as text). */
+function mutableColumns(c: ConversationT, call: CallState | null) {
+  return {
+    user_id: c.user_id,
+    status: c.status,
+    end_status: c.end_status,
+    agent_id: c.agent_id,
+    assignee: c.assignee ? toJson(c.assignee) : null,
+    department: c.department,
+    context: toJson(c.context),
+    client_data: toJson(c.client_data),
+    custom_fields: toJson(c.custom_fields),
+    agent_config: toJson(c.agent_config),
+    call_state: call ? toJson(call) : null,
+  };
+}
+
 export async function insertConversation(db: Kysely<Tables>, companyId: string, c: ConversationT, call: CallState | null): Promise<void> {
   await db
     .insertInto('conversations')
     .values({
       id: c.id,
       company_id: companyId,
-      user_id: c.user_id,
       channel: c.channel,
       direction: c.direction,
-      status: c.status,
-      end_status: c.end_status,
-      agent_id: c.agent_id,
-      assignee: c.assignee ? toJson(c.assignee) : null,
-      department: c.department,
-      context: toJson(c.context),
-      client_data: toJson(c.client_data),
-      custom_fields: toJson(c.custom_fields),
-      agent_config: toJson(c.agent_config),
-      call_state: call ? toJson(call) : null,
+      ...mutableColumns(c, call),
       created_at: c.created_at,
       updated_at: c.updated_at,
     })
@@ -129,17 +136,7 @@ export async function saveConversation(
   await db
     .updateTable('conversations')
     .set({
-      user_id: c.user_id,
-      status: c.status,
-      end_status: c.end_status,
-      agent_id: c.agent_id,
-      assignee: c.assignee ? toJson(c.assignee) : null,
-      department: c.department,
-      context: toJson(c.context),
-      client_data: toJson(c.client_data),
-      custom_fields: toJson(c.custom_fields),
-      agent_config: toJson(c.agent_config),
-      call_state: call ? toJson(call) : null,
+      ...mutableColumns(c, call),
       last_sequence: lastSequence,
       updated_at: c.updated_at,
     })

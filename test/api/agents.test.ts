@@ -1,12 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, client, type TestServer, type Client } from '../helpers/server.ts';
+import { assertError } from '../helpers/assert-error.ts';
 
-function assertError(res: { status: number; body: any }, status: number, code: string, param?: string) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
-  if (param !== undefined) assert.equal(res.body.error.param, param, JSON.stringify(res.body));
-}
 
 const orderStatus = {
   name: 'order_status',

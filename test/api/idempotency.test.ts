@@ -2,12 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { startTestServer, client, STORES, ADMIN_TOKEN, type TestServer, type Client } from '../helpers/server.ts';
+import { assertError } from '../helpers/assert-error.ts';
 
-function assertError(res: { status: number; body: any; text: string }, status: number, code: string) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, code, res.text);
-  assert.equal(typeof res.body.error.message, 'string');
-}
 
 for (const store of STORES) {
   describe(`Idempotency-Key on ${store}`, () => {

@@ -1,12 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, client, STORES, type TestServer, type Client } from '../helpers/server.ts';
+import { assertError } from '../helpers/assert-error.ts';
 
-function assertError(res: { status: number; body: any; text: string }, status: number, code: string) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, code, res.text);
-  assert.equal(typeof res.body.error.message, 'string');
-}
 
 for (const store of STORES) {
   describe(`API key roles on ${store}`, () => {

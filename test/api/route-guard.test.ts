@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, client, OWNER_KEY, type TestServer } from '../helpers/server.ts';
+import { assertError } from '../helpers/assert-error.ts';
 
 /** Spellings the router decodes to the `/v1/keys` route. */
 const KEYS_SPELLINGS = ['/%761/keys', '/v1/%6beys', '/%76%31/%6b%65%79%73', '/v1/keys/'];
@@ -14,12 +15,6 @@ async function anonymous(base: string, path: string, method = 'GET') {
   return { status: res.status, headers: res.headers, text, body: JSON.parse(text) };
 }
 
-function assertError(res: { status: number; body: any; text: string }, status: number, code: string) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.body.error.code, code, res.text);
-  assert.equal(typeof res.body.error.type, 'string');
-  assert.equal(typeof res.body.error.message, 'string');
-}
 
 // The guard is a property of the router, the same for both stores.
 describe('route guard', () => {

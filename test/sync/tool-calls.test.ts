@@ -2,17 +2,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, client, STORES, type TestServer, type Client } from '../helpers/server.ts';
 import { startToolReceiver, type ToolReceiver } from '../helpers/tool-receiver.ts';
+import { assertError, objectSchema } from '../helpers/assert-error.ts';
 
 const DEV = { SWITCHBOARD_ALLOW_HTTP: 'true', SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128' };
 const ERP_TOKEN = 'erp-token-0123456789';
 
-function assertError(res: { status: number; body: any }, status: number, code: string, param?: string) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
-  if (param !== undefined) assert.equal(res.body.error.param, param, JSON.stringify(res.body));
-}
 
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
+const obj = objectSchema;
 
 function tools(base: string) {
   return [

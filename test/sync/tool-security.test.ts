@@ -6,6 +6,7 @@ import { startHookReceiver, eventually, type HookReceiver } from '../helpers/web
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { addSetupEndpoint } from '../helpers/setup-endpoint.ts';
 import { insertAgent } from '../../src/store/agents.ts';
+import { assertError, objectSchema } from '../helpers/assert-error.ts';
 
 /**
  * Tool webhooks against a hostile model or a hostile tool answer: arguments cannot add or replace
@@ -17,13 +18,8 @@ const DEV = { SWITCHBOARD_ALLOW_HTTP: 'true', SWITCHBOARD_ALLOW_TARGETS: '127.0.
 const ERP_TOKEN = 'erp-live-0123456789';
 const MASK = '••••';
 
-function assertError(res: { status: number; body: any }, status: number, code: string, param?: string) {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
-  if (param !== undefined) assert.equal(res.body.error.param, param, JSON.stringify(res.body));
-}
 
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
+const obj = objectSchema;
 
 function tools(base: string) {
   return [
