@@ -75,3 +75,10 @@ export function createMetrics(queueStats?: () => Promise<{ depth: number; oldest
     }),
   };
 }
+
+/** Counts events once their change committed (the unit of work's `committed` hook). */
+export function countEvents(metrics: Metrics): (events: { type: string }[]) => void {
+  return (events) => {
+    for (const e of events) metrics.eventsWritten.inc({ type: e.type });
+  };
+}

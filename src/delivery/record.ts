@@ -1,10 +1,11 @@
 import type { Insertable } from 'kysely';
-import type { ServiceContext, Work } from '../services/context.ts';
-import { inTransaction } from '../services/context.ts';
+import type { DeliveryContext } from './context.ts';
+import { runUnitOfWork, type Work } from '../store/unit-of-work.ts';
+import { countEvents } from '../metrics.ts';
 import type { Tables } from '../store/tables.ts';
 import type { OutboundResult } from './http-client.ts';
 import type { ClaimedDelivery } from '../store/queue.ts';
-import { lockDeliveries, notifyWorkers, unparkNext } from '../store/queue.ts';
+import { lockDeliveries, unparkNext } from '../store/queue.ts';
 import { padIn } from '../store/in-list.ts';
 import { countAttempts, insertAttempts, type DeliveryRow } from '../store/deliveries.ts';
 import type { Endpoint } from '../store/webhooks.ts';
@@ -47,9 +48,9 @@ export const isSuccess = (r: OutboundResult) => r.statusCode !== null && r.statu
  * change committed. One transaction per batch is what makes high delivery rates possible: the
  * commit, not the statements, is the cost.
  */
-export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]): Promise<Recorded[]> {
+export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[]): Promise<Recorded[]> {
   const dialect = ctx.database.dialect;
-  return inTransaction(ctx, batch[0].claim.company_id, async (work) => {
+  return runUnitOfWork(ctx, batch[0].claim.company_id, async (work) => {
     const rows = new Map((await lockDeliveries(work.trx, dialect, batch.map((a) => a.claim.id))).map((d) => [d.id, d]));
     // A vanished delivery went with its deleted endpoint: nothing to record.
     const live = batch.filter((a) => rows.has(a.claim.id));
@@ -113,10 +114,10 @@ export async function recordAttempts(ctx: ServiceContext, batch: SentAttempt[]):
       ordered = true;
       if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, d.webhook_id, d.conversation_id, now);
     }
-    if (ordered) await notifyWorkers(work.trx, dialect);
+    if (ordered) await work.wakeWorkers();
     await addToRollup(work.trx, live.map((a) => ({ companyId: a.claim.company_id, webhookId: a.claim.webhook_id, atMs: a.at.getTime(), durationMs: a.result.durationMs, outcome: rollupOutcome(a, outcomes.get(a.claim.id)) })));
     return batch.map((a) => ({ outcome: outcomes.get(a.claim.id) ?? 'lost', endpointStopped: stopped.has(a.claim.webhook_id) }));
-  });
+  }, countEvents(ctx.metrics));
 }
 
 /** The overview's outcome of an attempt: a failure that ended its delivery is failed, any other is retrying. */
@@ -126,7 +127,7 @@ function rollupOutcome(a: SentAttempt, o: Outcome | undefined): RollupOutcome {
   return 'retrying';
 }
 
-function attemptRow(ctx: ServiceContext, a: SentAttempt): Insertable<Tables['attempts']> {
+function attemptRow(ctx: DeliveryContext, a: SentAttempt): Insertable<Tables['attempts']> {
   const r = a.result;
   return {
     id: ctx.newId('att'),

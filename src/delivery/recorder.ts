@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../services/context.ts';
+import type { DeliveryContext } from './context.ts';
 import { recordAttempts, type Recorded, type SentAttempt } from './record.ts';
 
 /**
@@ -16,7 +16,7 @@ const GATHER_MS = 5;
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_TRIES = 5;
 
-export function createRecorder(ctx: ServiceContext): Recorder {
+export function createRecorder(ctx: DeliveryContext): Recorder {
   let queue: { a: SentAttempt; resolve: (o: Recorded) => void; reject: (e: unknown) => void }[] = [];
   let writing = false;
 

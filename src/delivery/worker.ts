@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../services/context.ts';
+import type { DeliveryContext } from './context.ts';
 import type { Runner, RunnerFactory } from '../server.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
 import { endpointOf, unreadableEndpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
@@ -57,7 +57,7 @@ interface Lane {
  * holds others up. Idle, the loop sleeps until the next
  * retry is due (at most `pollMs`), a notification arrives, or a lane has room again.
  */
-export function createDeliveryWorker(ctx: ServiceContext, opts: WorkerOptions = {}): Runner {
+export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions = {}): Runner {
   const { db, dialect } = ctx.database;
   const concurrency = ctx.config.workerConcurrency;
   const maxHeld = concurrency * 2;
