@@ -92,6 +92,8 @@ export interface Tables {
     max_in_flight: number;
     rate_limit_per_s: number | null;
     setup_failure: string;
+    /** 'envelope' | 'slack' (domain/alert-body.ts). */
+    body_format: string;
     secret: string;
     previous_secret: string | null;
     previous_secret_expires_at: string | null;

@@ -72,12 +72,13 @@ for (const store of STORES) describe(`attempt rollup (${store})`, () => {
     const { db, dialect } = database;
     // Back to the schema of 0008: the old table with rows in it, 0009 not applied.
     await sql`DROP TABLE attempt_rollup`.execute(db);
-    await sql`DELETE FROM schema_migrations WHERE id = '0009_overview_grains'`.execute(db);
+    await sql`ALTER TABLE webhooks DROP COLUMN body_format`.execute(db);
+    await sql`DELETE FROM schema_migrations WHERE id = '0009_overview_grains_body_format'`.execute(db);
     for (const st of MIGRATIONS.find((m) => m.id === '0008_console_overview')!.statements(TYPES[dialect])) await sql.raw(st).execute(db);
     const m = T0 / MIN;
     await sql`INSERT INTO attempt_minutes (company_id, webhook_id, minute, succeeded, retrying, failed, l0, l3) VALUES
       ('cmp_M', 'wh_1', ${m + 1}, 2, 0, 0, 2, 0), ('cmp_M', 'wh_1', ${m + 16}, 1, 1, 0, 1, 1), ('cmp_M', 'wh_1', ${m + 61}, 0, 0, 3, 0, 3)`.execute(db);
-    assert.deepEqual(await migrate(database), ['0009_overview_grains']);
+    assert.deepEqual(await migrate(database), ['0009_overview_grains_body_format']);
     const counts = async (grain: 1 | 15 | 60) => (await rollupSlots(db, 'cmp_M', m, grain)).map((s) => [s.at - T0, s.succeeded, s.retrying, s.failed, s.histogram[3]]).sort((x, y) => x[0]! - y[0]!);
     assert.deepEqual(await counts(1), [[1 * MIN, 2, 0, 0, 0], [16 * MIN, 1, 1, 0, 1], [61 * MIN, 0, 0, 3, 3]]);
     assert.deepEqual(await counts(15), [[0, 2, 0, 0, 0], [15 * MIN, 1, 1, 0, 1], [60 * MIN, 0, 0, 3, 3]]);

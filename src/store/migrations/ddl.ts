@@ -179,7 +179,7 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
-    id: '0009_overview_grains',
+    id: '0009_overview_grains_body_format',
     statements: (t) => {
       const counts = ['succeeded', 'retrying', 'failed', ...Array.from({ length: 12 }, (_, i) => `l${i}`)];
       return [
@@ -197,6 +197,9 @@ export const MIGRATIONS: Migration[] = [
           FROM attempt_minutes m CROSS JOIN (SELECT 1 AS grain UNION ALL SELECT 15 UNION ALL SELECT 60) g
           GROUP BY m.company_id, g.grain, (m.minute / g.grain) * g.grain, m.webhook_id`,
         `DROP TABLE attempt_minutes`,
+        // What an endpoint's delivered body is: the envelope, or the one-line {"text"} of an alert
+        // (domain/alert-body.ts).
+        `ALTER TABLE webhooks ADD COLUMN body_format TEXT NOT NULL DEFAULT 'envelope'`,
       ];
     },
   },
