@@ -61,7 +61,7 @@ export function alertText(env: Envelope): string {
     case 'delivery.exhausted': {
       const dl = d.delivery ?? {};
       const last = dl.last_status_code != null ? `HTTP ${dl.last_status_code}` : esc(dl.last_error ?? 'no answer');
-      return oneLine(`Switchboard: delivery ${esc(dl.id)} of ${esc(dl.event_type)} event ${esc(dl.event_id)} to ${esc(wh.url)} failed after ${dl.attempts ?? '?'} attempts (last: ${last}).`);
+      return oneLine(`Switchboard: delivery ${esc(dl.id)} of ${esc(dl.event_type)} event ${esc(dl.event_id)} to ${esc(wh.url)} failed after ${dl.attempts ?? '?'} attempt${dl.attempts === 1 ? '' : 's'} (last: ${last}).`);
     }
     default:
       return oneLine(`Switchboard: ${esc(env.type)} event ${esc(env.id)}.`);
