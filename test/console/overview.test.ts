@@ -6,6 +6,8 @@ import { ConsoleClient } from '../helpers/console-client.ts';
 import { bucketOf, percentile, LATENCY_BOUNDS } from '../../src/store/attempt-rollup.ts';
 import { alertText, deliveryBody } from '../../src/domain/alert-body.ts';
 import { verify } from '../../src/domain/signing.ts';
+import { catalogEntry } from '../../src/domain/event-catalog.ts';
+import fs from 'node:fs';
 
 const DEV = { SWITCHBOARD_ALLOW_HTTP: 'true', SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8' };
 
@@ -34,6 +36,12 @@ test('the slack body is one line per operational event, with Slack markup charac
   assert.deepEqual(JSON.parse(deliveryBody('slack', JSON.stringify(exhausted))), { text: alertText(exhausted) });
   const envelope = JSON.stringify(failed);
   assert.equal(deliveryBody('envelope', envelope), envelope, 'the envelope goes byte for byte');
+});
+
+test('docs/webhooks.md shows the slack bodies of the catalog examples as they are sent', () => {
+  const doc = fs.readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8');
+  const bodies = ['webhook.failed', 'webhook.recovered', 'delivery.exhausted'].map((t) => deliveryBody('slack', JSON.stringify(catalogEntry(t)!.example)));
+  assert.ok(doc.includes('```json\n' + bodies.join('\n') + '\n```'), bodies.join('\n'));
 });
 
 for (const store of STORES) describe(`console overview (${store}, real worker and receivers)`, () => {
