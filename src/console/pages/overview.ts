@@ -150,7 +150,7 @@ export async function overviewBody(platform: Platform, cl: Caller, csrf: string,
         <input type="hidden" name="_csrf" value="${csrf}">
         <label for="alert-url">Notification URL</label>
         <input id="alert-url" name="url" type="url" required placeholder="https://hooks.example.com/…" autocomplete="off">
-        <fieldset class="segmented" aria-label="Body">
+        <fieldset class="choices"><legend>Body</legend>
           <label><input type="radio" name="body_format" value="slack" checked> Slack-compatible <code>{"text": …}</code></label>
           <label><input type="radio" name="body_format" value="envelope"> Event envelope</label>
         </fieldset>
