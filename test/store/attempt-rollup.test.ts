@@ -68,7 +68,7 @@ for (const store of STORES) describe(`attempt rollup (${store})`, () => {
     assert.deepEqual(s!.histogram.slice(0, 2), [0, 700]);
   });
 
-  test('migration 0009 carries the per-minute rows of 0008 into all three grains', async () => {
+  test('migration 0009 carries the per-minute rows of 0008 into all three grains (and adds webhooks.body_format)', async () => {
     const { db, dialect } = database;
     // Back to the schema of 0008: the old table with rows in it, 0009 not applied.
     await sql`DROP TABLE attempt_rollup`.execute(db);
