@@ -11,6 +11,8 @@ import { conversationRequest, messageEnvelope, messageRequest, messageText } fro
 import { decodeSecret, generateSecret, signatureHeader } from '../src/domain/signing.ts';
 import type { Row } from './lib/report.ts';
 import type { SeedSpec } from './seed.ts';
+import type { AttemptSeedSpec } from './seed-attempts.ts';
+import { ConsoleClient } from '../test/helpers/console-client.ts';
 
 /** The scenarios of BENCHMARKS.md. Each returns one Row; it throws NotRun when it cannot run here. */
 
@@ -576,3 +578,83 @@ export async function peerBullmq(o: BenchOptions, base: Baselines, events = 50_0
 }
 
 export { ROOT };
+
+// ---------------------------------------------------------------------------------------------
+// console-overview: the console's home page over a million attempts
+
+/** The overview's ranges, each drawn for the whole company and for one endpoint. */
+const OVERVIEW_RANGES = ['1h', '24h', '7d'] as const;
+export const OVERVIEW_TARGET_MS = 100;
+
+export async function consoleOverview(o: BenchOptions, attempts = 1_000_000, renders = 40): Promise<Row> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
+  const ownerKey = 'sk_bench_' + crypto.randomBytes(24).toString('base64url');
+  const masterKey = crypto.randomBytes(32).toString('hex');
+  const email = 'bench@example.com';
+  const password = 'bench-' + crypto.randomBytes(12).toString('hex');
+  let server: ServerProc | null = null;
+  try {
+    // Setup through the real API and the console's first-run page, then stop for the seeder.
+    server = await startServer({ dataDir, role: 'api', ownerKey, masterKey });
+    const client = api(server.url!, ownerKey);
+    const webhookIds: string[] = [];
+    for (let i = 0; i < 10; i++) webhookIds.push(await createEndpoint(client, `http://127.0.0.1:9/hooks/${i}`, { listener: 0 }));
+    const setup = new ConsoleClient(server.url!);
+    await setup.get('/console/setup');
+    const made = await setup.post('/console/setup', { key: ownerKey, email, name: 'Bench', password });
+    if (made.status !== 303) throw new Error(`the console's first-run page answered ${made.status}: ${made.text.slice(0, 300)}`);
+    await server.stop();
+    server = null;
+
+    const spec: AttemptSeedSpec = { dataDir, webhookIds, attempts, nowMs: Date.now(), failedWebhookIds: [webhookIds[9]!] };
+    o.log(`   seeding ${attempts} attempts`);
+    const seeded = await runScript<{ attempts: number; succeeded: number; retrying: number; failed: number; ms: number }>(path.join(BENCH, 'seed-attempts.ts'), [JSON.stringify(spec)], 600_000);
+    o.log(`   seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
+
+    server = await startServer({ dataDir, role: 'all', ownerKey, masterKey });
+    const srv = server;
+    const sampler = rssSampler(() => [srv.pid]);
+    const c = new ConsoleClient(server.url!);
+    const signed = await c.signIn(email, password);
+    if (signed.status !== 303) throw new Error(`console sign-in answered ${signed.status}`);
+    const render = async (url: string) => {
+      const t = performance.now();
+      const r = await c.get(url);
+      const ms = performance.now() - t;
+      if (r.status !== 200) throw new Error(`GET ${url} answered ${r.status}: ${r.text.slice(0, 300)}`);
+      return { ms, text: r.text };
+    };
+    // The page must show what was seeded, or a fast figure means nothing: the 7-day legend counts every attempt.
+    const week = (await render('/console/overview?range=7d')).text;
+    const legend = /succeeded (\d+) · <span class="key key-retrying"><\/span> retrying (\d+) · <span class="key key-failed"><\/span> failed (\d+)/.exec(week);
+    const shown = legend ? { succeeded: Number(legend[1]), retrying: Number(legend[2]), failed: Number(legend[3]) } : null;
+    if (!shown || shown.succeeded !== seeded.succeeded || shown.retrying !== seeded.retrying || shown.failed !== seeded.failed) {
+      throw new Error(`the 7-day overview shows ${JSON.stringify(shown)}, seeded ${JSON.stringify(seeded)}`);
+    }
+    if (!week.includes('banner-failed') || !/<circle class="point point-p99"/.test(week)) throw new Error('the 7-day overview lacks its Failed banner or latency points');
+
+    const per: Record<string, number[]> = {};
+    for (const range of OVERVIEW_RANGES) {
+      const urls = [`/console/overview?range=${range}`, `/console/overview?range=${range}&webhook=${webhookIds[0]}`];
+      for (const u of urls) for (let i = 0; i < 3; i++) await render(u); // warm-up: statement cache, JIT
+      per[range] = [];
+      for (let i = 0; i < renders; i++) for (const u of urls) per[range]!.push((await render(u)).ms);
+    }
+    const rss = sampler.stop();
+    const stats = OVERVIEW_RANGES.map((r) => ({ range: r, ...summarise(per[r]!) }));
+    const p50 = Math.max(...stats.map((s) => s.p50 ?? 0));
+    const p99 = Math.max(...stats.map((s) => s.p99 ?? 0));
+    return row({
+      ratio: round(p99 / OVERVIEW_TARGET_MS, 3), p50_ms: round(p50), p99_ms: round(p99), rss_mb: round(rss, 0), n: renders * 2 * OVERVIEW_RANGES.length,
+      notes: [
+        `GET /console/overview over HTTP with a console session, ${attempts} attempts (10 endpoints, 7 days; seeded in ${(seeded.ms / 1000).toFixed(0)} s), SQLite`,
+        `${renders} renders x (company, one endpoint) per range, p50/p99 ms: ${stats.map((s) => `${s.range} ${s.p50?.toFixed(1)}/${s.p99?.toFixed(1)}`).join(', ')}`,
+        `ratio = worst p99 / ${OVERVIEW_TARGET_MS} ms`,
+        `load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} CPUs`,
+      ].join('; '),
+    });
+  } finally {
+    if (server) await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

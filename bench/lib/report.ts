@@ -30,6 +30,7 @@ export const TARGETS: Record<string, { target: number; better: 'higher' | 'lower
   backlog: { target: 0.8, better: 'higher', label: '≥ 0.8 × drain, RSS ≤ 300 MB' },
   'peer-bullmq': { target: 1.5, better: 'higher', label: 'drain ≥ 1.5 × BullMQ' },
   'postgres-drain': { target: 0.3, better: 'higher', label: '≥ 0.3 × raw' },
+  'console-overview': { target: 1, better: 'lower', label: 'p99 / 100 ms ≤ 1' },
 };
 
 export function machine(): Results['machine'] {

@@ -9553,6 +9553,8 @@ export interface operations {
                             rate_limit_per_s: number | null;
                             /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                             setup_failure: "fallback" | "reject";
+                            /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                            body_format: "envelope" | "slack";
                             /**
                              * Format: date-time
                              * @description ISO 8601 UTC with milliseconds
@@ -9723,6 +9725,8 @@ export interface operations {
                     rate_limit_per_s?: number | null;
                     /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                     setup_failure?: "fallback" | "reject";
+                    /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                    body_format?: "envelope" | "slack";
                 };
             };
         };
@@ -9776,6 +9780,8 @@ export interface operations {
                         rate_limit_per_s: number | null;
                         /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                         setup_failure: "fallback" | "reject";
+                        /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                        body_format: "envelope" | "slack";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -9987,6 +9993,8 @@ export interface operations {
                         rate_limit_per_s: number | null;
                         /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                         setup_failure: "fallback" | "reject";
+                        /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                        body_format: "envelope" | "slack";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -10278,6 +10286,8 @@ export interface operations {
                     rate_limit_per_s?: number | null;
                     /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                     setup_failure?: "fallback" | "reject";
+                    /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                    body_format?: "envelope" | "slack";
                 };
             };
         };
@@ -10331,6 +10341,8 @@ export interface operations {
                         rate_limit_per_s: number | null;
                         /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                         setup_failure: "fallback" | "reject";
+                        /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                        body_format: "envelope" | "slack";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -10822,6 +10834,8 @@ export interface operations {
                         rate_limit_per_s: number | null;
                         /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                         setup_failure: "fallback" | "reject";
+                        /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                        body_format: "envelope" | "slack";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -11020,6 +11034,8 @@ export interface operations {
                         rate_limit_per_s: number | null;
                         /** @description conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject) */
                         setup_failure: "fallback" | "reject";
+                        /** @description What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way. */
+                        body_format: "envelope" | "slack";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds

@@ -28,6 +28,7 @@ export interface FormValues {
   retry_schedule: string;
   timeout_ms: string;
   ordering: 'none' | 'conversation';
+  body_format: 'envelope' | 'slack';
   max_in_flight: string;
   rate_limit_per_s: string;
   failure_threshold: string;
@@ -64,6 +65,7 @@ export function emptyValues(): FormValues {
     retry_schedule: '3, 3',
     timeout_ms: '10000',
     ordering: 'none',
+    body_format: 'envelope',
     max_in_flight: '16',
     rate_limit_per_s: '',
     failure_threshold: '3',
@@ -87,6 +89,7 @@ export function valuesOf(wh: WebhookT): FormValues {
     retry_schedule: wh.retry.schedule.join(', '),
     timeout_ms: String(wh.timeout_ms),
     ordering: wh.ordering,
+    body_format: wh.body_format,
     max_in_flight: String(wh.max_in_flight),
     rate_limit_per_s: wh.rate_limit_per_s === null ? '' : String(wh.rate_limit_per_s),
     failure_threshold: String(wh.failure_threshold),
@@ -117,6 +120,7 @@ export function valuesFromBody(body: FormBody, editing: boolean): FormValues {
     retry_schedule: one(body.retry_schedule),
     timeout_ms: one(body.timeout_ms),
     ordering: one(body.ordering) === 'conversation' ? 'conversation' : 'none',
+    body_format: one(body.body_format) === 'slack' ? 'slack' : 'envelope',
     max_in_flight: one(body.max_in_flight),
     rate_limit_per_s: one(body.rate_limit_per_s),
     failure_threshold: one(body.failure_threshold),
@@ -182,6 +186,7 @@ export function inputFromValues(v: FormValues): WebhookInput | FieldError {
     retry: { schedule },
     timeout_ms: timeout,
     ordering: v.ordering,
+    body_format: v.body_format,
     max_in_flight: inFlight,
     rate_limit_per_s: rate,
     failure_threshold: threshold,
@@ -207,6 +212,7 @@ export function fieldOf(param: string | undefined): string {
     case 'description':
     case 'timeout_ms':
     case 'ordering':
+    case 'body_format':
     case 'max_in_flight':
     case 'rate_limit_per_s':
     case 'failure_threshold':

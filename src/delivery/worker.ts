@@ -3,6 +3,7 @@ import type { Runner, RunnerFactory } from '../server.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
 import { endpointOf, unreadableEndpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
 import { buildSignedRequest } from './request.ts';
+import { deliveryBody } from '../domain/alert-body.ts';
 import { isSuccess } from './record.ts';
 import { createRecorder } from './recorder.ts';
 import { createRateBuckets } from './rate-buckets.ts';
@@ -155,13 +156,15 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     let signed: ReturnType<typeof buildSignedRequest>;
     let result: Awaited<ReturnType<typeof ctx.httpClient.send>>;
     try {
-      signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(at.getTime() / 1000) });
+      // The envelope as stored, or an alert endpoint's {"text"}: signed exactly as sent.
+      const body = deliveryBody(endpoint.bodyFormat, event.payload);
+      signed = buildSignedRequest(endpoint, { id: claim.event_id, body, timestamp: Math.floor(at.getTime() / 1000) });
       result = await ctx.httpClient.send({
         path: 'delivery',
         method: 'POST',
         url: signed.url,
         headers: signed.headers,
-        body: event.payload,
+        body,
         timeoutMs: endpoint.timeoutMs,
         maxResponseBytes: RESPONSE_BYTES_KEPT,
         logContext: { webhook: endpoint.id, delivery: claim.id },

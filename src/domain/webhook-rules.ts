@@ -2,6 +2,7 @@ import { validateEventPatterns, validateFilter, type ParamError } from './event-
 import { validateRetrySchedule } from './retry-policy.ts';
 import { MASK, isSecretHeader } from './masking.ts';
 import { isClientOwnedHeader } from './http-headers.ts';
+import { validateBodyFormat, type BodyFormat } from './alert-body.ts';
 
 /**
  * The rules a webhook endpoint's settings must follow, each failure naming the field as a JSON
@@ -34,6 +35,7 @@ export interface WebhookSettings {
   max_in_flight: number;
   rate_limit_per_s: number | null;
   setup_failure: 'fallback' | 'reject';
+  body_format: BodyFormat;
 }
 
 /** The auth object as the API accepts it: one flat shape, checked per type here (precise params). */
@@ -184,7 +186,8 @@ export function validateSettings(s: WebhookSettings, opts: { allowHttp: boolean;
     validateEventPatterns(s.events, opts.eventTypes) ??
     (s.filter === null ? null : validateFilter(s.filter)) ??
     validateHeaders(s.headers, s.auth) ??
-    validateRetrySchedule(s.retry.schedule)
+    validateRetrySchedule(s.retry.schedule) ??
+    validateBodyFormat(s.body_format, s.events, opts.eventTypes)
   );
 }
 

@@ -19,6 +19,10 @@ const SetupFailure = Type.Union([Type.Literal('fallback'), Type.Literal('reject'
   description: 'conversation.setup endpoints only: on failure open the conversation with the base config (fallback) or fail the create with 424 (reject)',
 });
 
+const BodyFormat = Type.Union([Type.Literal('envelope'), Type.Literal('slack')], {
+  description: 'What the delivered body is: "envelope" (the event envelope) or "slack" ({"text": "<one-line summary>"}, for a Slack-compatible incoming webhook; only on endpoints subscribed to webhook.failed, webhook.recovered and delivery.exhausted alone). Signed the same way either way.',
+});
+
 /** Auth as accepted: one flat object, checked per type (so a 422 names the exact field). */
 export const AuthInput = Type.Object(
   {
@@ -62,6 +66,7 @@ const settings = {
   max_in_flight: Type.Integer({ minimum: 1, maximum: 256 }),
   rate_limit_per_s: Nullable(Type.Integer({ minimum: 1, maximum: 10_000 })),
   setup_failure: SetupFailure,
+  body_format: BodyFormat,
 };
 
 const optional = {
@@ -78,6 +83,7 @@ const optional = {
   max_in_flight: Type.Optional(settings.max_in_flight),
   rate_limit_per_s: Type.Optional(settings.rate_limit_per_s),
   setup_failure: Type.Optional(settings.setup_failure),
+  body_format: Type.Optional(settings.body_format),
 };
 
 export const CreateWebhook = Type.Object({ ...optional, url: settings.url, events: settings.events }, { additionalProperties: false });
@@ -101,6 +107,7 @@ export const Webhook = Type.Object({
   max_in_flight: Type.Integer(),
   rate_limit_per_s: Nullable(Type.Integer()),
   setup_failure: SetupFailure,
+  body_format: BodyFormat,
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -10,6 +10,7 @@ import { endpointOf, settingsColumns, type WebhookRow } from '../store/webhooks.
 import { getDelivery } from '../store/deliveries.ts';
 import { loadEvents } from '../store/queue.ts';
 import { buildSignedRequest } from '../delivery/request.ts';
+import { deliveryBody } from '../domain/alert-body.ts';
 import { recordAttempts, type Outcome } from '../delivery/record.ts';
 
 /**
@@ -87,6 +88,7 @@ export function createListenerService(ctx: ServiceContext) {
             max_in_flight: 1,
             rate_limit_per_s: null,
             setup_failure: 'fallback',
+            body_format: 'envelope',
           },
           ctx.secrets,
         ),
@@ -132,10 +134,11 @@ export function createListenerService(ctx: ServiceContext) {
       for (const item of items) {
         const event = events.get(item.event_id);
         if (!event) continue;
-        const signed = buildSignedRequest(endpoint, { id: item.event_id, body: event.payload });
+        const body = deliveryBody(endpoint.bodyFormat, event.payload);
+        const signed = buildSignedRequest(endpoint, { id: item.event_id, body });
         seq = Math.max(seq + 1, Date.now());
         stamps.push({ id: item.id, seq });
-        messages.push({ delivery_id: item.id, event_id: item.event_id, type: event.type, headers: signed.headers, body: event.payload });
+        messages.push({ delivery_id: item.id, event_id: item.event_id, type: event.type, headers: signed.headers, body });
       }
       await store.stampStreamed(db, stamps);
       return { messages, lastSeq: seq };

@@ -3,7 +3,8 @@ import * as store from '../store/webhook-overview.ts';
 import * as rollup from '../store/attempt-rollup.ts';
 
 /** The overview's ranges: how far back, and the minutes each chart slot sums. */
-export const RANGES = { '1h': { minutes: 60, step: 1 }, '24h': { minutes: 24 * 60, step: 15 }, '7d': { minutes: 7 * 24 * 60, step: 60 } } as const;
+// Each step is one of the rollup's grains (store/attempt-rollup.ts GRAINS): a slot is one stored row per endpoint.
+export const RANGES = { '1h': { minutes: 60, step: 1 }, '24h': { minutes: 24 * 60, step: 15 }, '7d': { minutes: 7 * 24 * 60, step: 60 } } as const satisfies Record<string, { minutes: number; step: rollup.Grain }>;
 export type RangeName = keyof typeof RANGES;
 
 export interface ChartPoint {
@@ -38,7 +39,7 @@ export function createWebhookOverviewService(ctx: ServiceContext) {
     eventPayload: (caller: Caller, eventId: string) => store.eventPayload(db, caller.companyId, eventId),
     /**
      * Attempts per slot of the range by outcome, with p50/p99 latency, for the company or one of its
-     * endpoints: from the per-minute rollup, every slot present (zeros where nothing happened).
+     * endpoints: from the rollup at the range's grain, every slot present (zeros where nothing happened).
      */
     async chart(caller: Caller, range: RangeName, webhookId?: string, nowMs = Date.now()): Promise<ChartPoint[]> {
       const w = window(range, nowMs);
@@ -51,7 +52,10 @@ export function createWebhookOverviewService(ctx: ServiceContext) {
       });
     },
     /** The endpoints with the most failed and retried attempts in the range, worst first. */
-    failing: (caller: Caller, range: RangeName, limit = 5, nowMs = Date.now()) => rollup.failingEndpoints(db, caller.companyId, window(range, nowMs).from, limit),
+    failing(caller: Caller, range: RangeName, limit = 5, nowMs = Date.now()) {
+      const w = window(range, nowMs);
+      return rollup.failingEndpoints(db, caller.companyId, w.from, w.step, limit);
+    },
     /** Each event's deliveries (endpoint URL, status, newest attempt), keyed by event id. */
     async eventDeliveries(caller: Caller, eventIds: string[]) {
       const rows = await store.deliveriesOfEvents(db, caller.companyId, eventIds);

@@ -37,6 +37,7 @@ export interface WebhookInput {
   max_in_flight?: number;
   rate_limit_per_s?: number | null;
   setup_failure?: 'fallback' | 'reject';
+  body_format?: 'envelope' | 'slack';
 }
 
 const DEFAULTS = {
@@ -51,6 +52,7 @@ const DEFAULTS = {
   max_in_flight: 16,
   rate_limit_per_s: null,
   setup_failure: 'fallback',
+  body_format: 'envelope',
 } as const satisfies Omit<WebhookSettings, 'url' | 'events'>;
 /** conversation.setup runs while a caller waits, so its endpoint gets a shorter default. */
 const SETUP_TIMEOUT_MS = 5_000;
@@ -101,6 +103,7 @@ export function createWebhookService(ctx: ServiceContext) {
       max_in_flight: input.max_in_flight ?? base.max_in_flight,
       rate_limit_per_s: input.rate_limit_per_s === undefined ? base.rate_limit_per_s : input.rate_limit_per_s,
       setup_failure: input.setup_failure ?? base.setup_failure,
+      body_format: input.body_format ?? base.body_format,
     };
     const err = validateSettings(next, { allowHttp: ctx.config.allowHttp, eventTypes });
     if (err) throw invalid(err.param, err.message);

@@ -2,10 +2,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
 
 /**
- * The per-minute rollup of attempts (table attempt_minutes, migration 0008): counts by outcome and
- * a latency histogram per endpoint and minute, written with the attempts, read by the console's
- * overview. Percentiles from it are bucket upper bounds: accurate to the bucket, never scanning
- * the attempts themselves.
+ * The rollup of attempts (table attempt_rollup, migration 0009): counts by outcome and a latency
+ * histogram per endpoint and slot, at the three slot sizes the console's overview draws, written in
+ * the transaction that records the attempts, read by the overview. Percentiles from it are bucket
+ * upper bounds: accurate to the bucket, never scanning the attempts themselves.
  */
 
 /** Upper bounds (ms) of the latency buckets l0..l10; l11 holds everything slower. */
@@ -13,6 +13,14 @@ export const LATENCY_BOUNDS = [25, 50, 100, 200, 400, 800, 1500, 3000, 6000, 120
 const BUCKETS = LATENCY_BOUNDS.length + 1;
 type Bucket = `l${number}`;
 const bucketCols = Array.from({ length: BUCKETS }, (_, i) => `l${i}` as Bucket);
+const COUNT_COLS = ['succeeded', 'retrying', 'failed', ...bucketCols] as const;
+
+/**
+ * Slot sizes in minutes, one per overview range (the hour per minute, the day per quarter hour,
+ * the week per hour): a range reads at most 168 rows per endpoint whatever the attempt count.
+ */
+export const GRAINS = [1, 15, 60] as const;
+export type Grain = (typeof GRAINS)[number];
 
 export type RollupOutcome = 'succeeded' | 'retrying' | 'failed';
 
@@ -29,31 +37,48 @@ export interface RolledAttempt {
   outcome: RollupOutcome;
 }
 
-type Row = Tables['attempt_minutes'];
+type Row = Tables['attempt_rollup'];
+// 19 columns a row: 19 × 500 parameters stay well under SQLite's 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT = 500;
 
-/** Adds attempts to their minutes: one upsert per endpoint and minute (a batch is usually one or two). */
-export async function addToRollup(db: Kysely<Tables>, attempts: RolledAttempt[]): Promise<void> {
+/** The rows a batch of attempts adds to, summed per key (company, grain, slot, endpoint) and sorted by it. */
+export function rollupRows(attempts: RolledAttempt[]): Row[] {
   const rows = new Map<string, Row>();
   for (const a of attempts) {
     const minute = Math.floor(a.atMs / 60_000);
-    const key = `${a.companyId} ${a.webhookId} ${minute}`;
-    let r = rows.get(key);
-    if (!r) {
-      r = { company_id: a.companyId, webhook_id: a.webhookId, minute, succeeded: 0, retrying: 0, failed: 0 } as Row;
-      for (const c of bucketCols) (r as unknown as Record<string, number>)[c] = 0;
-      rows.set(key, r);
+    const bucket = `l${bucketOf(a.durationMs)}` as Bucket;
+    for (const grain of GRAINS) {
+      const slot = Math.floor(minute / grain) * grain;
+      const key = `${a.companyId} ${grain} ${slot} ${a.webhookId}`;
+      let r = rows.get(key);
+      if (!r) {
+        r = { company_id: a.companyId, grain, slot, webhook_id: a.webhookId } as Row;
+        for (const c of COUNT_COLS) (r as unknown as Record<string, number>)[c] = 0;
+        rows.set(key, r);
+      }
+      r[a.outcome] += 1;
+      r[bucket as 'l0'] += 1;
     }
-    r[a.outcome] += 1;
-    (r as unknown as Record<string, number>)[`l${bucketOf(a.durationMs)}`] += 1;
   }
-  for (const r of [...rows.values()].sort((x, y) => (x.webhook_id < y.webhook_id ? -1 : x.webhook_id > y.webhook_id ? 1 : x.minute - y.minute))) {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return [...rows.values()].sort((x, y) => cmp(x.company_id, y.company_id) || x.grain - y.grain || x.slot - y.slot || cmp(x.webhook_id, y.webhook_id));
+}
+
+/**
+ * Adds attempts to their slots: a batch within one minute touches three rows per endpoint, all
+ * written by one multi-row upsert. Rows go in key order, so concurrent writers on PostgreSQL lock
+ * them in the same order.
+ */
+export async function addToRollup(db: Kysely<Tables>, attempts: RolledAttempt[]): Promise<void> {
+  const rows = rollupRows(attempts);
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     await db
-      .insertInto('attempt_minutes')
-      .values(r)
+      .insertInto('attempt_rollup')
+      .values(rows.slice(i, i + ROWS_PER_STATEMENT))
       .onConflict((oc) =>
-        oc.columns(['company_id', 'webhook_id', 'minute']).doUpdateSet((eb) => {
+        oc.columns(['company_id', 'grain', 'slot', 'webhook_id']).doUpdateSet((eb) => {
           const set: Record<string, unknown> = {};
-          for (const c of ['succeeded', 'retrying', 'failed', ...bucketCols] as const) set[c] = eb(`attempt_minutes.${c}` as never, '+', eb.ref(`excluded.${c}` as never));
+          for (const c of COUNT_COLS) set[c] = eb(`attempt_rollup.${c}` as never, '+', eb.ref(`excluded.${c}` as never));
           return set as never;
         }),
       )
@@ -70,20 +95,19 @@ export interface Slot {
   histogram: number[];
 }
 
-/** Sums per slot of `stepMin` minutes from `fromMinute` on, for the company or one of its endpoints. */
-export async function rollupSlots(db: Kysely<Tables>, companyId: string, fromMinute: number, stepMin: number, webhookId?: string): Promise<Slot[]> {
-  // Literals, not parameters: PostgreSQL matches the GROUP BY expression to the selected one by text.
-  const slot = sql<number>`(minute - ${sql.lit(Math.trunc(fromMinute))}) / ${sql.lit(Math.trunc(stepMin))}`;
+/** Sums per slot of `grain` minutes from `fromMinute` (a multiple of grain) on, for the company or one of its endpoints. */
+export async function rollupSlots(db: Kysely<Tables>, companyId: string, fromMinute: number, grain: Grain, webhookId?: string): Promise<Slot[]> {
   let q = db
-    .selectFrom('attempt_minutes')
-    .select([slot.as('slot'), sql<number>`sum(succeeded)`.as('succeeded'), sql<number>`sum(retrying)`.as('retrying'), sql<number>`sum(failed)`.as('failed')])
+    .selectFrom('attempt_rollup')
+    .select(['slot', sql<number>`sum(succeeded)`.as('succeeded'), sql<number>`sum(retrying)`.as('retrying'), sql<number>`sum(failed)`.as('failed')])
     .select(bucketCols.map((c) => sql<number>`sum(${sql.ref(c)})`.as(c)))
     .where('company_id', '=', companyId)
-    .where('minute', '>=', fromMinute);
+    .where('grain', '=', grain)
+    .where('slot', '>=', fromMinute);
   if (webhookId) q = q.where('webhook_id', '=', webhookId);
-  const rows = (await q.groupBy(slot).execute()) as unknown as Record<string, number | string>[];
+  const rows = (await q.groupBy('slot').execute()) as unknown as Record<string, number | string>[];
   return rows.map((r) => ({
-    at: (fromMinute + Number(r.slot) * stepMin) * 60_000,
+    at: Number(r.slot) * 60_000,
     succeeded: Number(r.succeeded),
     retrying: Number(r.retrying),
     failed: Number(r.failed),
@@ -91,16 +115,18 @@ export async function rollupSlots(db: Kysely<Tables>, companyId: string, fromMin
   }));
 }
 
-/** Endpoints with the most failed and retried attempts since `fromMinute`, worst first. */
-export async function failingEndpoints(db: Kysely<Tables>, companyId: string, fromMinute: number, limit: number) {
+/** Endpoints with the most failed and retried attempts in the slots of `grain` from `fromMinute` on, worst first. */
+export async function failingEndpoints(db: Kysely<Tables>, companyId: string, fromMinute: number, grain: Grain, limit: number) {
   const rows = await db
-    .selectFrom('attempt_minutes')
+    .selectFrom('attempt_rollup')
     .select(['webhook_id', sql<number>`sum(failed)`.as('failed'), sql<number>`sum(retrying)`.as('retrying'), sql<number>`sum(succeeded + retrying + failed)`.as('total')])
     .where('company_id', '=', companyId)
-    .where('minute', '>=', fromMinute)
+    .where('grain', '=', grain)
+    .where('slot', '>=', fromMinute)
     .groupBy('webhook_id')
     .having(sql`sum(failed + retrying)`, '>', 0)
     .orderBy(sql`sum(failed + retrying)`, 'desc')
+    .orderBy('webhook_id')
     .limit(limit)
     .execute();
   return rows.map((r) => ({ webhook_id: r.webhook_id, failed: Number(r.failed), retrying: Number(r.retrying), total: Number(r.total) }));

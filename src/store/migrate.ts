@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Database } from './database.ts';
 import { MIGRATIONS, type DialectTypes } from './migrations/ddl.ts';
 
-const TYPES: Record<Database['dialect'], DialectTypes> = {
-  sqlite: { bigint: 'INTEGER', double: 'REAL' },
-  postgres: { bigint: 'BIGINT', double: 'DOUBLE PRECISION' },
+export const TYPES: Record<Database['dialect'], DialectTypes> = {
+  sqlite: { bigint: 'INTEGER', double: 'REAL', withoutRowid: ' WITHOUT ROWID' },
+  postgres: { bigint: 'BIGINT', double: 'DOUBLE PRECISION', withoutRowid: '' },
 };
 
 // Any constant works; it only has to be the same in every Switchboard process.

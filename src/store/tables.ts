@@ -92,6 +92,8 @@ export interface Tables {
     max_in_flight: number;
     rate_limit_per_s: number | null;
     setup_failure: string;
+    /** 'envelope' | 'slack' (domain/alert-body.ts). */
+    body_format: string;
     secret: string;
     previous_secret: string | null;
     previous_secret_expires_at: string | null;
@@ -132,10 +134,13 @@ export interface Tables {
     response_body: string | null;
   };
   agents: { id: string; company_id: string; name: string; config: string; created_at: string; updated_at: string };
-  attempt_minutes: {
+  attempt_rollup: {
     company_id: string;
+    /** Minutes per slot: 1, 15 or 60 (store/attempt-rollup.ts GRAINS). */
+    grain: number;
+    /** The slot's first minute (minutes since the epoch, a multiple of grain). */
+    slot: number;
     webhook_id: string;
-    minute: number;
     succeeded: number;
     retrying: number;
     failed: number;

@@ -1,3 +1,4 @@
+import type { BodyFormat } from '../domain/alert-body.ts';
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { SecretBox } from '../domain/secret-box.ts';
@@ -49,6 +50,8 @@ export interface Endpoint {
   maxInFlight: number;
   rateLimitPerS: number | null;
   setupFailure: 'fallback' | 'reject';
+  /** What the delivered body is (domain/alert-body.ts). */
+  bodyFormat: BodyFormat;
 }
 
 /** The decrypted settings of a row. */
@@ -67,6 +70,7 @@ export function settingsOf(row: WebhookRow, secrets: SecretBox): WebhookSettings
     max_in_flight: row.max_in_flight,
     rate_limit_per_s: row.rate_limit_per_s,
     setup_failure: row.setup_failure as WebhookSettings['setup_failure'],
+    body_format: row.body_format as WebhookSettings['body_format'],
   };
 }
 
@@ -86,6 +90,7 @@ export function settingsColumns(s: WebhookSettings, secrets: SecretBox) {
     max_in_flight: s.max_in_flight,
     rate_limit_per_s: s.rate_limit_per_s,
     setup_failure: s.setup_failure,
+    body_format: s.body_format,
   };
 }
 
@@ -131,6 +136,7 @@ export function endpointOf(row: WebhookRow, secrets: SecretBox, now = Date.now()
     maxInFlight: s.max_in_flight,
     rateLimitPerS: s.rate_limit_per_s,
     setupFailure: s.setup_failure,
+    bodyFormat: s.body_format,
   };
 }
 
@@ -158,6 +164,7 @@ export function unreadableEndpointOf(row: WebhookRow): Endpoint {
     maxInFlight: row.max_in_flight,
     rateLimitPerS: row.rate_limit_per_s,
     setupFailure: row.setup_failure as Endpoint['setupFailure'],
+    bodyFormat: row.body_format as Endpoint['bodyFormat'],
   };
 }
 

@@ -52,6 +52,7 @@ for (const store of STORES) {
           max_in_flight: 16,
           rate_limit_per_s: null,
           setup_failure: 'fallback',
+          body_format: 'envelope',
           created_at: undefined,
           updated_at: undefined,
         },
@@ -180,11 +181,36 @@ for (const store of STORES) {
       assertInvalid(await create(api, { rate_limit_per_s: 0 }), '/rate_limit_per_s');
       assertInvalid(await create(api, { ordering: 'global' }), '/ordering');
       assertInvalid(await create(api, { setup_failure: 'ignore' }), '/setup_failure');
+      assertInvalid(await create(api, { body_format: 'markdown' }), '/body_format');
       assertInvalid(await create(api, { status: 'inactive' }), '/status');
       assertInvalid(await create(api, { secret: 'whsec_x' }), '/secret');
       const ok = await create(api, { retry: { schedule: [] }, failure_threshold: 10, timeout_ms: 100, max_in_flight: 1, rate_limit_per_s: 5, ordering: 'conversation' });
       assert.equal(ok.status, 201, ok.text);
       await api.delete(`/v1/webhooks/${ok.body.id}`);
+    });
+
+    it('body_format "slack" is for the operational events alone, on create and on every patch', async () => {
+      const c = await fresh();
+      const msg = async (res: { status: number; body: any }, param: string, names: RegExp) => {
+        assertInvalid(res, param);
+        assert.match(res.body.error.message, /body_format "slack" posts a one-line summary, which only webhook\.failed, webhook\.recovered, delivery\.exhausted have/);
+        assert.match(res.body.error.message, names);
+      };
+      await msg(await create(c, { body_format: 'slack' }), '/events/0', /"message\.received" selects message\.received/);
+      await msg(await create(c, { body_format: 'slack', events: ['webhook.failed', '*'] }), '/events/1', /"\*" selects /);
+      await msg(await create(c, { body_format: 'slack', events: ['conversation.*'] }), '/events/0', /"conversation\.\*" selects conversation\./);
+      // Patterns that select only operational events are fine.
+      const ok = await create(c, { body_format: 'slack', events: ['webhook.*', 'delivery.exhausted'] });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal(ok.body.body_format, 'slack');
+      assert.equal((await c.get(`/v1/webhooks/${ok.body.id}`)).body.body_format, 'slack');
+      // A patch is checked against what the endpoint will be: the stored format with the new events.
+      await msg(await c.patch(`/v1/webhooks/${ok.body.id}`, { events: ['webhook.failed', 'message.received'] }), '/events/1', /message\.received/);
+      const back = await c.patch(`/v1/webhooks/${ok.body.id}`, { body_format: 'envelope', events: ['message.received'] });
+      assert.equal(back.status, 200, back.text);
+      assert.equal(back.body.body_format, 'envelope');
+      await msg(await c.patch(`/v1/webhooks/${ok.body.id}`, { body_format: 'slack' }), '/events/0', /message\.received/);
+      assert.equal((await c.get(`/v1/webhooks/${ok.body.id}`)).body.body_format, 'envelope', 'a refused patch changes nothing');
     });
 
     it('caps the endpoints per company (limit_reached)', async () => {

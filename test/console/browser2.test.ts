@@ -117,3 +117,16 @@ test('the overview chart renders with data points after a delivery run', async (
   await screenshot(page, 'overview');
   assert.deepEqual(problems, [], problems.join('\n'));
 });
+
+test('an alert endpoint from the overview in two clicks (paste the URL, press Create) is Slack-compatible', async () => {
+  await page.goto(s.url + '/console/overview');
+  assert.equal(await page.getByLabel(/Slack-compatible/).isChecked(), true);
+  await page.getByLabel('Notification URL').fill(receiver.url + '/alerts');
+  await page.getByRole('button', { name: 'Create alert endpoint' }).click();
+  await page.waitForURL(/toast=alert/);
+  await page.locator('.alert-list a', { hasText: receiver.url + '/alerts' }).waitFor();
+  const made = (await s.api.get('/v1/webhooks')).body.data.find((h: { url: string }) => h.url === receiver.url + '/alerts');
+  assert.equal(made.body_format, 'slack');
+  assert.deepEqual([...made.events].sort(), ['delivery.exhausted', 'webhook.failed', 'webhook.recovered']);
+  assert.deepEqual(problems, [], problems.join('\n'));
+});

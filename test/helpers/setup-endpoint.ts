@@ -40,6 +40,7 @@ export async function addSetupEndpoint(t: TestServer, companyId: string, opts: S
         max_in_flight: 16,
         rate_limit_per_s: null,
         setup_failure: opts.setup_failure ?? 'fallback',
+        body_format: 'envelope',
       },
       platform.secrets,
     ),

@@ -3,12 +3,13 @@ import type { Platform } from '../../platform.ts';
 import type { Caller } from '../../services/context.ts';
 import { RANGES, type ChartPoint, type RangeName } from '../../services/webhook-overview.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
+import { ALERT_EVENT_TYPES } from '../../domain/alert-body.ts';
 import { html, raw, type Html } from '../html.ts';
 import { page } from '../layout.ts';
 import { WEBHOOK_ROLES, redirect, sendPage, sessionOf } from '../index.ts';
 
 /** The operational events an alert endpoint subscribes to. */
-export const ALERT_EVENTS = ['webhook.failed', 'webhook.recovered', 'delivery.exhausted'];
+export const ALERT_EVENTS: string[] = [...ALERT_EVENT_TYPES];
 
 const W = 720;
 const H = 180;
@@ -16,9 +17,10 @@ const PAD = { l: 44, r: 8, t: 10, b: 22 };
 
 const n = (x: number) => (Math.round(x * 10) / 10).toString();
 
+// Slices of the ISO string the point already carries: the charts label every bar and point, and
+// parsing dates for each was the page's largest cost after the queries.
 function label(at: string, range: RangeName): string {
-  const d = new Date(at);
-  return range === '7d' ? `${d.toISOString().slice(5, 10)} ${d.toISOString().slice(11, 13)}h` : d.toISOString().slice(11, 16);
+  return range === '7d' ? `${at.slice(5, 10)} ${at.slice(11, 13)}h` : at.slice(11, 16);
 }
 
 function fmtMs(ms: number | null): string {
@@ -148,7 +150,11 @@ export async function overviewBody(platform: Platform, cl: Caller, csrf: string,
         <input type="hidden" name="_csrf" value="${csrf}">
         <label for="alert-url">Notification URL</label>
         <input id="alert-url" name="url" type="url" required placeholder="https://hooks.example.com/…" autocomplete="off">
-        <p class="help">Receives <code>webhook.failed</code>, <code>webhook.recovered</code> and <code>delivery.exhausted</code> as signed envelopes: an ordinary endpoint you can edit later.</p>
+        <fieldset class="choices"><legend>Body</legend>
+          <label><input type="radio" name="body_format" value="slack" checked> Slack-compatible <code>{"text": …}</code></label>
+          <label><input type="radio" name="body_format" value="envelope"> Event envelope</label>
+        </fieldset>
+        <p class="help">Receives <code>webhook.failed</code>, <code>webhook.recovered</code> and <code>delivery.exhausted</code>, signed: as a one-line <code>{"text"}</code> a Slack (or Mattermost) incoming webhook posts, or as the event envelopes. An ordinary endpoint you can edit later.</p>
         <button type="submit" class="primary">Create alert endpoint</button>
       </form>
     </section>
@@ -168,9 +174,12 @@ export function overviewPages(c: FastifyInstance, platform: Platform) {
   });
 
   c.post('/overview/alert', { config: roles }, async (request, reply) => {
-    const url = String((request.body as Record<string, string> | undefined)?.url ?? '').trim();
+    const body = (request.body as Record<string, string> | undefined) ?? {};
+    const url = String(body.url ?? '').trim();
     if (!url) throw new SwitchboardError('validation_failed', 'Enter the URL that should receive alerts.', '/url');
-    await services.webhooks.create(caller(request), { url, events: ALERT_EVENTS, description: 'Alerts: endpoint failures and exhausted deliveries' });
+    // A form without the choice (a script, an old page) gets the API's default, the envelope.
+    const bodyFormat = body.body_format === 'slack' ? 'slack' : 'envelope';
+    await services.webhooks.create(caller(request), { url, events: ALERT_EVENTS, body_format: bodyFormat, description: 'Alerts: endpoint failures and exhausted deliveries' });
     return redirect(request, reply, '/console/overview?toast=alert');
   });
 }

@@ -215,7 +215,7 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
   const editing = wh !== null;
   const action = editing ? `/console/webhooks/${wh.id}` : '/console/webhooks';
   const keep = editing && v.auth_stored_type !== '' && v.auth_stored_type !== 'none';
-  const advancedOpen = ['description', 'retry_schedule', 'timeout_ms', 'ordering', 'max_in_flight', 'rate_limit_per_s', 'failure_threshold', 'filter_json'].some((f) => errors[f]);
+  const advancedOpen = ['description', 'retry_schedule', 'timeout_ms', 'ordering', 'body_format', 'max_in_flight', 'rate_limit_per_s', 'failure_threshold', 'filter_json'].some((f) => errors[f]);
   return html`<form id="webhook-form" class="webhook-form" hx-post="${action}" hx-target="this" hx-swap="outerHTML" novalidate
   data-allow-http="${opts.allowHttp ? 'true' : 'false'}"${editing ? html` data-track-changes` : ''}>
   ${errors.form ? html`<p class="form-error" role="alert" id="err-form">${errors.form}</p>` : ''}
@@ -304,6 +304,12 @@ function webhookForm(opts: { wh: WebhookT | null; v: FormValues; errors: Errors;
           <div class="field">
             <label for="ordering">Ordering</label>
             <select id="ordering" name="ordering">${options(v.ordering, [['none', 'None (fastest)'], ['conversation', 'Per conversation, in sequence']])}</select>
+          </div>
+          <div class="field">
+            <label for="body_format">Body</label>
+            <select id="body_format" name="body_format" aria-describedby="body-format-help"${invalidAttr(errors, 'body_format')}>${options(v.body_format, [['envelope', 'Event envelope (JSON)'], ['slack', 'Slack-compatible {"text": …}']])}</select>
+            <p class="help" id="body-format-help">Slack-compatible: a one-line summary for a chat incoming webhook; only with the operational events alone.</p>
+            ${err(errors, 'body_format')}
           </div>
           <div class="field">
             <label for="max_in_flight">Max in flight</label>
