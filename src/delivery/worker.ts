@@ -4,8 +4,8 @@ import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } 
 import { endpointOf, unreadableEndpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
 import { buildSignedRequest } from './request.ts';
 import { deliveryBody } from '../domain/alert-body.ts';
-import { isSuccess } from './record.ts';
-import { createRecorder } from './recorder.ts';
+import { isSuccess } from './attempt-outcome.ts';
+import { createOutcomeBatcher } from './outcome-batcher.ts';
 import { createRateBuckets } from './rate-buckets.ts';
 import { createSlotAllocator } from './slots.ts';
 
@@ -48,7 +48,7 @@ interface Lane {
 
 /**
  * The delivery worker: claim due deliveries -> send each outside any transaction -> record the
- * attempt and reschedule or finish (group-committed, see recorder.ts). The claim query applies
+ * attempt and reschedule or finish (group-committed, see outcome-batcher.ts). The claim query applies
  * the rules that must hold across processes (leases, endpoint status, conversation order); this
  * process then holds each endpoint to `rate_limit_per_s` (per process: N worker processes may
  * send N times as much), and shares `config.workerConcurrency` send slots between companies and
@@ -70,7 +70,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   const leaseMs = ctx.config.leaseSeconds * 1000;
   const buckets = createRateBuckets();
   const slots = createSlotAllocator({ total: concurrency });
-  const recorder = createRecorder(ctx);
+  const outcomes = createOutcomeBatcher(ctx);
   const decrypted = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
   const lanes = new Map<string, Lane>();
   const attempts = new Set<Promise<void>>();
@@ -175,7 +175,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     ctx.metrics.attemptDuration.observe({ outcome: isSuccess(result) ? 'success' : 'failure' }, result.durationMs / 1000);
     // If recording fails (store unreachable) the lease runs out and the delivery is sent again:
     // at least once, never lost.
-    const recorded = await recorder.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
+    const recorded = await outcomes.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
     if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
     if (recorded.endpointStopped) {
       const waiting = lane.queue.splice(0);
@@ -201,9 +201,9 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
    * end), so an operator who fixes SWITCHBOARD_MASTER_KEY sees the next attempts go out.
    */
   async function failUnsendable(endpoint: Endpoint, job: Job): Promise<void> {
-    let recorded: Awaited<ReturnType<typeof recorder.record>>;
+    let recorded: Awaited<ReturnType<typeof outcomes.record>>;
     try {
-      recorded = await recorder.record({
+      recorded = await outcomes.record({
         claim: job.claim,
         endpoint,
         eventType: job.event.type,

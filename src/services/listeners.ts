@@ -11,7 +11,7 @@ import { getDelivery } from '../store/deliveries.ts';
 import { loadEvents } from '../store/queue.ts';
 import { buildSignedRequest } from '../delivery/request.ts';
 import { deliveryBody } from '../domain/alert-body.ts';
-import { recordAttempts, type Outcome } from '../delivery/record.ts';
+import { recordAttempts, type Outcome } from '../delivery/attempt-outcome.ts';
 
 /**
  * A listener session with no stream connected for this long is removed, with its deliveries, by

@@ -16,7 +16,7 @@ import { padIn } from './in-list.ts';
  *   range and come back into it by themselves when the lease runs out;
  * - a due row that cannot go (its endpoint is not active, or an earlier delivery of its
  *   conversation is pending) is "parked" with NULL the first time a claim reads it, so it is read
- *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (record.ts),
+ *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (delivery/attempt-outcome.ts),
  *   enabling or recovering an endpoint un-parks all of its deliveries (`unparkEndpoint`). Parking
  *   re-checks its reason under the lock that the un-parking side takes first, so no row is
  *   parked after its reason is gone.

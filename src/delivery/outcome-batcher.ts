@@ -1,12 +1,12 @@
 import type { DeliveryContext } from './context.ts';
-import { recordAttempts, type Recorded, type SentAttempt } from './record.ts';
+import { recordAttempts, type Recorded, type SentAttempt } from './attempt-outcome.ts';
 
 /**
  * Group commit for attempt outcomes: attempts that finish while a batch is being written wait and
  * go together in the next transaction. Under load batches grow by themselves; when idle, each
  * attempt is written at once.
  */
-export interface Recorder {
+export interface OutcomeBatcher {
   record(a: SentAttempt): Promise<Recorded>;
 }
 
@@ -16,7 +16,7 @@ const GATHER_MS = 5;
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_TRIES = 5;
 
-export function createRecorder(ctx: DeliveryContext): Recorder {
+export function createOutcomeBatcher(ctx: DeliveryContext): OutcomeBatcher {
   let queue: { a: SentAttempt; resolve: (o: Recorded) => void; reject: (e: unknown) => void }[] = [];
   let writing = false;
 

@@ -1,3 +1,8 @@
+/**
+ * The outcome rule of a delivery attempt: what an answer does to its delivery (succeeded,
+ * rescheduled per the retry schedule, exhausted) and to its endpoint (the failure rule). The
+ * batching of outcomes into transactions is outcome-batcher.ts's.
+ */
 import type { Insertable } from 'kysely';
 import type { DeliveryContext } from './context.ts';
 import { runUnitOfWork, type Work } from '../store/unit-of-work.ts';
