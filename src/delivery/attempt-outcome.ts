@@ -11,7 +11,7 @@ import type { Tables } from '../store/tables.ts';
 import type { OutboundResult } from './http-client.ts';
 import type { ClaimedDelivery } from '../store/queue.ts';
 import { lockDeliveries, unparkNext } from '../store/queue.ts';
-import { padIn } from '../store/in-list.ts';
+import { markExhausted, markSucceeded, resetFailureCount, scheduleRetry } from '../store/delivery-outcomes.ts';
 import { countAttempts, insertAttempts, type DeliveryRow } from '../store/deliveries.ts';
 import type { Endpoint } from '../store/webhooks.ts';
 import { lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
@@ -60,7 +60,6 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     // A vanished delivery went with its deleted endpoint: nothing to record.
     const live = batch.filter((a) => rows.has(a.claim.id));
     const now = Date.now();
-    const iso = new Date(now).toISOString();
     await insertAttempts(work.trx, live.map((a) => attemptRow(ctx, a)));
 
     // A lease that is not ours means the claim expired and another worker took the delivery (or
@@ -72,14 +71,8 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     const outcomes = new Map<string, Outcome>();
     const stopped = new Set<string>();
     const succeeded = live.filter((a) => isSuccess(a.result) && ours(a)).map((a) => a.claim.id);
-    if (succeeded.length > 0) {
-      await work.trx
-        .updateTable('deliveries')
-        .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, updated_at: iso }))
-        .where('id', 'in', padIn(succeeded))
-        .execute();
-      for (const id of succeeded) outcomes.set(id, 'succeeded');
-    }
+    await markSucceeded(work.trx, succeeded, now);
+    for (const id of succeeded) outcomes.set(id, 'succeeded');
 
     // Per endpoint, in id order (rows are locked in one order, so concurrent batches cannot
     // deadlock): a success resets the counter, and only the failures after the batch's last
@@ -94,7 +87,7 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     for (const webhookId of [...byEndpoint.keys()].sort()) {
       const e = byEndpoint.get(webhookId)!;
       if (e.failures.length === 0) {
-        await resetFailures(work, webhookId);
+        await resetFailureCount(work.trx, webhookId);
         continue;
       }
       let wh = await lockWebhookRow(work.trx, dialect, live[e.failures[0]].claim.company_id, webhookId);
@@ -106,7 +99,7 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
         if (i > e.lastSuccess && a.countsForEndpoint !== false) wh = await countFailed(work, wh, a.result, now);
         if (ours(a)) outcomes.set(a.claim.id, await reschedule(work, a, rows.get(a.claim.id)!, wh, now));
       }
-      if (e.lastSuccess >= 0 && e.failures.every((i) => i < e.lastSuccess)) await resetFailures(work, webhookId);
+      if (e.lastSuccess >= 0 && e.failures.every((i) => i < e.lastSuccess)) await resetFailureCount(work.trx, webhookId);
       if (!wasActive || wh.status !== 'active') stopped.add(webhookId);
     }
     // The next delivery of each conversation finished here may be parked behind it: make it due,
@@ -148,16 +141,6 @@ function attemptRow(ctx: DeliveryContext, a: SentAttempt): Insertable<Tables['at
   };
 }
 
-/** Any success resets the endpoint's failure counter (no write, and no lock, when it is already 0). */
-async function resetFailures(work: Work, webhookId: string): Promise<void> {
-  await work.trx
-    .updateTable('webhooks')
-    .set({ failure_count: 0, failure_window_start: null })
-    .where('id', '=', webhookId)
-    .where((eb) => eb.or([eb('failure_count', '!=', 0), eb('failure_window_start', 'is not', null)]))
-    .execute();
-}
-
 type WebhookState = NonNullable<Awaited<ReturnType<typeof lockWebhookRow>>>;
 
 /**
@@ -194,25 +177,16 @@ async function countFailed(work: Work, wh: WebhookState, result: OutboundResult,
 /** After a failed attempt: the next one per the schedule (retry-after honoured), or exhausted. */
 async function reschedule(work: Work, a: SentAttempt, d: DeliveryRow, wh: WebhookState, now: number): Promise<Outcome> {
   const { result } = a;
-  const iso = new Date(now).toISOString();
   const made = Number(d.attempt_count) + 1;
   const schedule = a.endpoint.retrySchedule;
   const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.headers['retry-after'], now) : null;
   // A 410 means the URL is gone for good: the delivery ends now, like the endpoint.
   const delay = made > schedule.length || result.statusCode === 410 ? null : nextDelayMs(schedule, made, retryAfter);
   if (delay !== null) {
-    await work.trx
-      .updateTable('deliveries')
-      .set({ attempt_count: made, lease_until: null, next_attempt_at: now + delay, updated_at: iso })
-      .where('id', '=', d.id)
-      .execute();
+    await scheduleRetry(work.trx, d.id, made, now + delay, now);
     return 'retrying';
   }
-  await work.trx
-    .updateTable('deliveries')
-    .set({ status: 'failed', attempt_count: made, lease_until: null, next_attempt_at: null, updated_at: iso })
-    .where('id', '=', d.id)
-    .execute();
+  await markExhausted(work.trx, d.id, made, now);
   await work.emit({
     type: 'delivery.exhausted',
     companyId: d.company_id,

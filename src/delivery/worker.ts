@@ -1,7 +1,7 @@
 import type { DeliveryContext } from './context.ts';
 import type { Runner, RunnerFactory } from '../server.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
-import { endpointOf, unreadableEndpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
+import { endpointOf, unreadableEndpointOf, webhookRowsByIds, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
 import { buildSignedRequest } from './request.ts';
 import { deliveryBody } from '../domain/alert-body.ts';
 import { isSuccess } from './attempt-outcome.ts';
@@ -241,7 +241,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   async function dispatch(batch: ClaimedDelivery[]): Promise<void> {
     held += batch.length;
     const now = Date.now();
-    const rows = await db.selectFrom('webhooks').selectAll().where('id', 'in', [...new Set(batch.map((c) => c.webhook_id))]).execute();
+    const rows = await webhookRowsByIds(db, [...new Set(batch.map((c) => c.webhook_id))]);
     const current = new Map<string, Endpoint>();
     const unreadable = new Set<string>();
     for (const row of rows) {

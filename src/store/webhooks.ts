@@ -194,6 +194,12 @@ export async function insertWebhook(db: Kysely<Tables>, row: Omit<WebhookRow, 'f
   await db.insertInto('webhooks').values(row).execute();
 }
 
+/** The rows of these endpoints (any company: the worker reads the endpoints of what it claimed). */
+export async function webhookRowsByIds(db: Kysely<Tables>, ids: string[]): Promise<WebhookRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute();
+}
+
 export async function getWebhookRow(db: Kysely<Tables>, companyId: string, id: string): Promise<WebhookRow | undefined> {
   return db.selectFrom('webhooks').selectAll().where('id', '=', id).where('company_id', '=', companyId).where('kind', '=', 'endpoint').executeTakeFirst();
 }

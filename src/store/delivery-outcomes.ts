@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Tables } from './tables.ts';
+import { padIn } from './in-list.ts';
+
+/**
+ * The writes that end an attempt's claim (delivery/attempt-outcome.ts decides which): each one
+ * clears the lease, so the delivery is claimable again only as its new state says.
+ */
+
+/** Every delivery of `ids` succeeded: one statement for the batch. */
+export async function markSucceeded(trx: Kysely<Tables>, ids: string[], now: number): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('deliveries')
+    .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, updated_at: new Date(now).toISOString() }))
+    .where('id', 'in', padIn(ids))
+    .execute();
+}
+
+/** A failed attempt with a retry left: due again at `dueAt`, `attempts` charged to the schedule. */
+export async function scheduleRetry(trx: Kysely<Tables>, id: string, attempts: number, dueAt: number, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ attempt_count: attempts, lease_until: null, next_attempt_at: dueAt, updated_at: new Date(now).toISOString() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The last attempt failed (or the URL is gone): the delivery ends as failed. */
+export async function markExhausted(trx: Kysely<Tables>, id: string, attempts: number, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ status: 'failed', attempt_count: attempts, lease_until: null, next_attempt_at: null, updated_at: new Date(now).toISOString() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Any success resets the endpoint's failure counter (no write, and no lock, when it is already 0). */
+export async function resetFailureCount(trx: Kysely<Tables>, webhookId: string): Promise<void> {
+  await trx
+    .updateTable('webhooks')
+    .set({ failure_count: 0, failure_window_start: null })
+    .where('id', '=', webhookId)
+    .where((eb) => eb.or([eb('failure_count', '!=', 0), eb('failure_window_start', 'is not', null)]))
+    .execute();
+}
