@@ -10,6 +10,7 @@
  *   --verify i=whsec_...   verify Standard Webhooks signatures on listener i (repeatable; counted, never refused)
  *   --hang i[,j...]        listeners that read the request and never answer (the "dead endpoint")
  *   --latency              parse the envelope's created_at and keep arrival - created_at per delivery
+ *                          (answering listeners only)
  *
  * Parent -> child IPC: {cmd: 'stats'} | {cmd: 'reset'} | {cmd: 'verify', listener, secret} | {cmd: 'stop'}.
  * Child -> parent: {type: 'ready', ports: number[]} then one {type: 'stats', ...} per stats request.
@@ -124,7 +125,8 @@ function handler(l: Listener, index: number) {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       st.bytes += body.length;
-      if (latencyMode) {
+      // A never-answering listener's arrivals are not deliveries: keep them out of the latencies.
+      if (latencyMode && !hang.has(index)) {
         const m = CREATED_AT.exec(body.slice(0, 400));
         if (m) latencies.push(arrived - Date.parse(m[1]!));
       }

@@ -13,7 +13,7 @@ import * as S from './scenarios.ts';
 import { killAllChildren, ROOT } from './lib/proc.ts';
 import { machine, table, writeResults, markdown, type Results, type Row } from './lib/report.ts';
 
-const ORDER = ['raw', 'api', 'drain', 'latency', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'console-overview'] as const;
+const ORDER = ['raw', 'api', 'drain', 'latency', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'console-overview', 'noisy-neighbour'] as const;
 type Name = (typeof ORDER)[number];
 /** Baselines each scenario's ratio needs from the same run. */
 const NEEDS: Partial<Record<Name, Name[]>> = {
@@ -81,6 +81,7 @@ const run: Record<Name, () => Promise<Row>> = {
   'peer-bullmq': () => S.peerBullmq(opts, base),
   'postgres-drain': () => S.postgresDrain(opts, base),
   'console-overview': () => S.consoleOverview(opts),
+  'noisy-neighbour': () => S.noisyNeighbour(opts),
 };
 
 for (const name of ORDER) {

@@ -658,3 +658,140 @@ export async function consoleOverview(o: BenchOptions, attempts = 1_000_000, ren
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// noisy-neighbour: company A's endpoint never answers, with max_in_flight 256 and a burst of
+// 5,000 events; company B's healthy endpoint under a steady load, alone and then next to it
+
+export interface NoisyOptions {
+  /** Company A's burst. */
+  events?: number;
+  /** Company B's steady load, messages per second, and how long each phase lasts. */
+  ratePerS?: number;
+  seconds?: number;
+}
+
+export async function noisyNeighbour(o: BenchOptions, n: NoisyOptions = {}): Promise<Row> {
+  await requireWorker();
+  const events = n.events ?? 5_000;
+  const ratePerS = n.ratePerS ?? 200;
+  const seconds = n.seconds ?? 6;
+  const A_TIMEOUT_MS = 10_000;
+  // Listener 0: company A's endpoint, reads every request and never answers. Listener 1: B's.
+  const receiver = await startReceiver({ listeners: 2, hang: [0], latency: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-bench-'));
+  const ownerKey = 'sk_bench_' + crypto.randomBytes(24).toString('base64url');
+  const adminToken = crypto.randomBytes(24).toString('base64url');
+  let server: ServerProc | null = null;
+  const progress = (label: string) => {
+    const began = nowMs();
+    const timer = setInterval(() => o.log(`  noisy-neighbour: ${label}, ${((nowMs() - began) / 1000).toFixed(0)} s`), 4000);
+    return () => clearInterval(timer);
+  };
+  try {
+    server = await startServer({ dataDir, role: 'all', ownerKey, masterKey: crypto.randomBytes(32).toString('hex'), env: { SWITCHBOARD_ADMIN_TOKEN: adminToken } });
+    const url = server.url!;
+    const a = api(url, ownerKey);
+    const company = await api(url, adminToken).must<{ key: { key: string } }>('POST', '/v1/companies', { name: 'tenant-b' }, 201);
+    const b = api(url, company.key.key);
+    const stuck = await a.must<{ id: string }>('POST', '/v1/webhooks', {
+      url: `${receiver.urls[0]}/hooks/a`, events: ['message.received'], max_in_flight: 256, timeout_ms: A_TIMEOUT_MS,
+      // Kept active as long as the API allows, so it holds its slots for the whole measured phase.
+      retry: { schedule: [] }, failure_threshold: 100,
+    }, 201);
+    await b.must('POST', '/v1/webhooks', { url: `${receiver.urls[1]}/hooks/b`, events: ['message.received'], max_in_flight: ENDPOINT_MAX_IN_FLIGHT }, 201);
+    const aConvs: string[] = [];
+    const bConvs: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      aConvs.push(String((await a.must<{ id: string }>('POST', '/v1/conversations', conversationRequest(i), 201)).id));
+      bConvs.push(String((await b.must<{ id: string }>('POST', '/v1/conversations', conversationRequest(i), 201)).id));
+    }
+    const headers = { authorization: `Bearer ${company.key.key}`, 'content-type': 'application/json' };
+    const loadB = (ms: number) =>
+      openLoop({ origin: url, path: '/v1/messages', headers, body: (i) => messageRequest(bConvs[i % bConvs.length]!, i), expect: 201, ratePerS, durationMs: ms });
+    const settle = async (want: number) => {
+      const deadline = nowMs() + 30_000;
+      for (;;) {
+        const s = await receiver.stats();
+        if (s.listeners[1]!.unique >= want || nowMs() > deadline) return s;
+        await sleep(100);
+      }
+    };
+    /** One measured phase of B's steady load: its arrival rate and commit-to-arrival latency. */
+    const phase = async (label: string) => {
+      await receiver.reset();
+      const done = progress(`${label}: company B at ${ratePerS}/s for ${seconds} s`);
+      let r;
+      try {
+        r = await loadB(seconds * 1000);
+      } finally {
+        done();
+      }
+      const s = await settle(r.ok);
+      const l = s.listeners[1]!;
+      const { p50, p99 } = summarise(s.latencies);
+      const rate = l.firstMs !== null && l.lastMs !== null && l.lastMs > l.firstMs ? l.unique / ((l.lastMs - l.firstMs) / 1000) : null;
+      const notes: string[] = [];
+      if (l.unique < r.ok) notes.push(`${label}: only ${l.unique} of ${r.ok} arrived within 30 s of the last send`);
+      if (r.errors) notes.push(`${label}: ${r.errors} API errors (${r.firstError})`);
+      return { rate, p50, p99, n: l.unique, notes, hangingA: s.listeners[0]!.count };
+    };
+
+    o.log('  noisy-neighbour: 3 s warm-up');
+    const warm = await loadB(3000);
+    await settle(warm.ok);
+    const sampler = rssSampler(() => [server?.pid]);
+    const alone = await phase('B alone');
+
+    // A's burst is committed while its endpoint is disabled and queued at once by `recover`, so
+    // its 10 s timeouts start together and the whole measured phase runs while A hangs.
+    o.log(`  noisy-neighbour: committing company A's burst of ${events} events`);
+    await a.must('POST', `/v1/webhooks/${stuck.id}/disable`, undefined, 200);
+    const since = new Date().toISOString();
+    let next = 0;
+    const done = progress(`committing A's burst`);
+    try {
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (next < events) {
+          const i = next++;
+          await a.must('POST', '/v1/messages', JSON.parse(messageRequest(aConvs[i % aConvs.length]!, i)), 201);
+        }
+      }));
+    } finally {
+      done();
+    }
+    await a.must('POST', `/v1/webhooks/${stuck.id}/enable`, undefined, 200);
+    await receiver.reset();
+    const queued = await a.must<{ count: number }>('POST', `/v1/webhooks/${stuck.id}/recover`, { since }, 200);
+    const started = nowMs();
+    // Wait until A's requests hang on its origin's connections before B's load starts.
+    let aOnWire = 0;
+    for (;;) {
+      aOnWire = (await receiver.stats()).listeners[0]!.count;
+      if (aOnWire >= 32 || nowMs() - started > 10_000) break;
+      await sleep(50);
+    }
+    const withA = await phase('B next to A');
+    const inPhase = (nowMs() - started) / 1000;
+    const rss = sampler.stop();
+
+    const p99Ratio = alone.p99 && withA.p99 ? withA.p99 / alone.p99 : null;
+    const notes = [
+      `company B at a steady ${ratePerS} messages/s for ${seconds} s: ${Math.round(alone.rate ?? 0)}/s alone (p99 ${alone.p99?.toFixed(1)} ms) vs ${Math.round(withA.rate ?? 0)}/s next to company A (p99 ${withA.p99?.toFixed(1)} ms); p99 ratio ${p99Ratio?.toFixed(2) ?? '-'} (target ≤ 2)`,
+      `company A: ${queued.count} events queued at once for one endpoint that never answers (max_in_flight 256, timeout ${A_TIMEOUT_MS / 1000} s): ${aOnWire} of its requests hanging on its origin's connections (the rest of its slots wait for one) before B's phase, ${withA.hangingA} more reached it during the phase, which ended ${inPhase.toFixed(1)} s after A's were queued`,
+      'p50/p99 = company B commit-to-arrival next to A; ratio = B arrivals/s next to A / alone',
+      ...alone.notes,
+      ...withA.notes,
+    ];
+    if (inPhase * 1000 > A_TIMEOUT_MS) notes.push(`B's phase outlasted A's first ${A_TIMEOUT_MS / 1000} s timeouts`);
+    return row({
+      deliveries_per_s: round(withA.rate, 0), ratio: ratioOf(withA.rate, alone.rate), p50_ms: round(withA.p50), p99_ms: round(withA.p99),
+      rss_mb: round(rss, 0), n: withA.n, p99_ratio: round(p99Ratio, 3), notes: notes.join('; '),
+    });
+  } finally {
+    // The receiver first: A's hanging requests then end at once, and the server stops without waiting them out.
+    await receiver.stop();
+    await server?.stop(15_000);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

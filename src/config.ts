@@ -43,6 +43,13 @@ export interface Config {
   sqliteSynchronous: 'NORMAL' | 'FULL';
   /** Most deliveries one worker process sends at once. */
   workerConcurrency: number;
+  /**
+   * Port of the health and metrics listener of a `--role worker` process (/healthz, /readyz,
+   * /metrics); null (unset) runs none. 0 picks a free one (the worker-started line prints it).
+   */
+  workerPort: number | null;
+  /** Address that listener binds. */
+  workerHost: string;
   /** Seconds a claimed delivery stays leased before another worker may take it. */
   leaseSeconds: number;
   /** Extra CA certificates (PEM file) trusted for outbound HTTPS, besides NODE_EXTRA_CA_CERTS. */
@@ -129,6 +136,10 @@ export function loadConfig(flags: Flags = {}, env: NodeJS.ProcessEnv = process.e
     maxWebhooksPerCompany: int(pick(undefined, 'SWITCHBOARD_MAX_WEBHOOKS') ?? '10', 'SWITCHBOARD_MAX_WEBHOOKS', 1, 100_000),
     sqliteSynchronous: sync,
     workerConcurrency: int(pick(undefined, 'SWITCHBOARD_WORKER_CONCURRENCY') ?? '256', 'SWITCHBOARD_WORKER_CONCURRENCY', 1, 10_000),
+    // Off unless set: several workers on one machine (the usual split deployment) would otherwise
+    // fight over one default port.
+    workerPort: ((v) => (v === undefined ? null : int(v, 'SWITCHBOARD_WORKER_PORT', 0, 65535)))(pick(undefined, 'SWITCHBOARD_WORKER_PORT')),
+    workerHost: pick(undefined, 'SWITCHBOARD_WORKER_HOST') ?? '127.0.0.1',
     leaseSeconds: int(pick(undefined, 'SWITCHBOARD_LEASE_SECONDS') ?? '60', 'SWITCHBOARD_LEASE_SECONDS', 5, 3600),
     caFile: pick(undefined, 'SWITCHBOARD_CA_FILE') ?? null,
     logLevel: pick(undefined, 'SWITCHBOARD_LOG_LEVEL') ?? 'info',

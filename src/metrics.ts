@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { safeEqual } from './domain/api-keys.ts';
 
 /** Every Prometheus metric of one process, on its own registry (no global default registry). */
 export interface Metrics {
@@ -81,4 +82,13 @@ export function countEvents(metrics: Metrics): (events: { type: string }[]) => v
   return (events) => {
     for (const e of events) metrics.eventsWritten.inc({ type: e.type });
   };
+}
+
+export const METRICS_TOKEN_NEEDED = 'GET /metrics needs the metrics token.';
+
+/** Whether an Authorization header may read /metrics (always, when no metrics token is set). */
+export function metricsAllowed(authorization: string | undefined, metricsToken: string | null): boolean {
+  if (!metricsToken) return true;
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  return !!m && safeEqual(m[1], metricsToken);
 }

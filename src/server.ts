@@ -7,11 +7,14 @@ import { saveDevKey } from './store/dev-key.ts';
 import { ConfigError } from './config.ts';
 import type { App } from './api/types.ts';
 import { startIdempotencyPurge, type IdempotencyPurge } from './api/idempotency.ts';
+import { startWorkerListener, type WorkerListener } from './worker-listener.ts';
 
 export interface RunningServer {
   platform: Platform;
   app: App | null;
   url: string | null;
+  /** Base URL of a worker's health and metrics listener (role worker with SWITCHBOARD_WORKER_PORT), else null. */
+  workerUrl: string | null;
   /** The periodic purge of expired idempotency records (API processes only). */
   idempotencyPurge: IdempotencyPurge | null;
   stop(): Promise<void>;
@@ -34,13 +37,22 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
   const platform = await createPlatform(config, logger);
   const runners = config.role === 'api' ? [] : workers.map((make) => make(platform));
   let app: App | null = null;
+  let health: WorkerListener | null = null;
   try {
     for (const r of runners) await r.start();
     if (config.role !== 'worker') {
       app = await buildApp(platform);
       await app.listen({ host: config.host, port: config.port });
+    } else if (config.workerPort !== null) {
+      // Role all answers these on the API's port; a lone worker needs its own for probes and scrapes.
+      health = await startWorkerListener({
+        host: config.workerHost, port: config.workerPort, database: platform.database, metrics: platform.metrics, metricsToken: config.metricsToken,
+      }).catch((err: unknown) => {
+        throw workerListenError(err, config);
+      });
     }
   } catch (err) {
+    await health?.close().catch(() => {});
     await app?.close().catch(() => {});
     for (const r of runners) await r.stop().catch(() => {});
     await platform.close().catch(() => {});
@@ -64,6 +76,7 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     idempotencyPurge = startIdempotencyPurge(platform.database.db, config.idempotencyPurgeSeconds * 1000, platform.logger);
     print(`switchboard listening on ${url}`);
   } else {
+    if (health) print(`switchboard worker health and metrics on ${health.url}`);
     print(`switchboard worker started (${platform.database.dialect})`);
   }
 
@@ -72,10 +85,12 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     platform,
     app,
     url,
+    workerUrl: health?.url ?? null,
     idempotencyPurge,
     stop() {
       stopping ??= (async () => {
         if (app) await app.close();
+        await health?.close();
         await idempotencyPurge?.stop();
         for (const r of runners) await r.stop();
         await platform.close();
@@ -92,5 +107,15 @@ function listenError(err: unknown, config: Config): unknown {
   if (code === 'EADDRINUSE') return new ConfigError(`port ${config.port} on ${config.host} is already in use by another process; stop it, or choose another port with --port or SWITCHBOARD_PORT (0 picks a free one)`);
   if (code === 'EACCES') return new ConfigError(`no permission to listen on ${where}; choose a port above 1023 with --port or SWITCHBOARD_PORT`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`cannot listen on ${where}: the address is not one of this machine's; set --host or SWITCHBOARD_HOST (127.0.0.1 or 0.0.0.0)`);
+  return err;
+}
+
+/** The same, for the worker's health and metrics listener and its own settings. */
+function workerListenError(err: unknown, config: Config): unknown {
+  const code = (err as { code?: string }).code;
+  const where = `${config.workerHost}:${config.workerPort}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`SWITCHBOARD_WORKER_PORT ${config.workerPort} on ${config.workerHost} is already in use by another process; choose another port (0 picks a free one), or leave it unset to run no health listener`);
+  if (code === 'EACCES') return new ConfigError(`no permission to listen on ${where}; choose a SWITCHBOARD_WORKER_PORT above 1023`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`cannot listen on ${where}: the address is not one of this machine's; set SWITCHBOARD_WORKER_HOST (127.0.0.1 or 0.0.0.0)`);
   return err;
 }

@@ -11,6 +11,8 @@ export interface Row {
   rss_mb: number | null;
   n: number | null;
   notes: string;
+  /** noisy-neighbour only: company B's p99 next to company A over its p99 alone (target ≤ 2). */
+  p99_ratio?: number | null;
 }
 
 export interface Results {
@@ -31,6 +33,7 @@ export const TARGETS: Record<string, { target: number; better: 'higher' | 'lower
   'peer-bullmq': { target: 1.5, better: 'higher', label: 'drain ≥ 1.5 × BullMQ' },
   'postgres-drain': { target: 0.3, better: 'higher', label: '≥ 0.3 × raw' },
   'console-overview': { target: 1, better: 'lower', label: 'p99 / 100 ms ≤ 1' },
+  'noisy-neighbour': { target: 0.9, better: 'higher', label: '≥ 0.9 × B alone, p99 ≤ 2 × B alone' },
 };
 
 export function machine(): Results['machine'] {
@@ -49,6 +52,7 @@ export function verdict(name: string, row: Row): boolean | null {
   if (!t || row.ratio === null || name === 'raw') return null;
   let pass = t.better === 'higher' ? row.ratio >= t.target : row.ratio <= t.target;
   if (name === 'backlog' && row.rss_mb !== null && row.rss_mb > 300) pass = false;
+  if (name === 'noisy-neighbour' && (row.p99_ratio ?? Infinity) > 2) pass = false;
   return pass;
 }
 

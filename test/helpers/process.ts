@@ -6,6 +6,8 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/switchboard.js');
 export interface ServerProcess {
   child: ChildProcess;
   url: string | null;
+  /** A worker's health and metrics listener, when started with SWITCHBOARD_WORKER_PORT. */
+  workerUrl: string | null;
   stdout(): string;
   stderr(): string;
   /** kill -9: no shutdown code runs. */
@@ -35,6 +37,7 @@ export function startServerProcess(args: string[], env: Record<string, string>, 
     const proc: ServerProcess = {
       child,
       url: null,
+      workerUrl: null,
       stdout: () => out,
       stderr: () => err,
       async crash() {
@@ -53,6 +56,7 @@ export function startServerProcess(args: string[], env: Record<string, string>, 
       if (m || /switchboard worker started/.test(out)) {
         clearTimeout(timer);
         proc.url = m ? m[1] : null;
+        proc.workerUrl = /switchboard worker health and metrics on (\S+)/.exec(out)?.[1] ?? null;
         resolve(proc);
       }
     });

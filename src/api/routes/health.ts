@@ -1,11 +1,10 @@
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { ErrorBody } from '../../domain/schemas.ts';
 import type { App } from '../types.ts';
 import type { Database } from '../../store/database.ts';
-import type { Metrics } from '../../metrics.ts';
+import { metricsAllowed, METRICS_TOKEN_NEEDED, type Metrics } from '../../metrics.ts';
 import { SwitchboardError } from '../../domain/errors.ts';
-import { safeEqual } from '../../domain/api-keys.ts';
+import { storeAnswers } from '../../store/readiness.ts';
 
 const Status = Type.Object({ status: Type.Literal('ok') });
 const tags = ['health'];
@@ -40,12 +39,8 @@ export function healthRoutes(app: App, database: Database, metrics: Metrics, met
       },
     },
     async (_req, reply) => {
-      try {
-        await sql`SELECT 1`.execute(database.db);
-        return { status: 'ok' as const };
-      } catch {
-        return reply.code(503).send(new SwitchboardError('unavailable').toBody() as never);
-      }
+      if (await storeAnswers(database.db)) return { status: 'ok' as const };
+      return reply.code(503).send(new SwitchboardError('unavailable').toBody() as never);
     },
   );
   app.get(
@@ -65,10 +60,7 @@ export function healthRoutes(app: App, database: Database, metrics: Metrics, met
       },
     },
     async (req, reply) => {
-      if (metricsToken) {
-        const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-        if (!m || !safeEqual(m[1], metricsToken)) throw new SwitchboardError('invalid_api_key', 'GET /metrics needs the metrics token.');
-      }
+      if (!metricsAllowed(req.headers.authorization, metricsToken)) throw new SwitchboardError('invalid_api_key', METRICS_TOKEN_NEEDED);
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     },
   );
