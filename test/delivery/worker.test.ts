@@ -10,6 +10,7 @@ import { startTestServer, STORES, type TestServer, type Client } from '../helper
 import { startHookReceiver, eventually, statusHandler, type HookReceiver, type Received } from '../helpers/webhook-receiver.ts';
 import { VERSION } from '../../src/version.ts';
 import { createSecretBox } from '../../src/domain/secret-box.ts';
+import { seeded } from '../helpers/random.ts';
 
 const DEV_ENV = { SWITCHBOARD_ALLOW_HTTP: 'true', SWITCHBOARD_ALLOW_TARGETS: '127.0.0.0/8,::1/128' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,6 +72,26 @@ for (const store of STORES) {
     }
     const latestEvent = async (c: Client, type: string) => (await c.get(`/v1/events?type=${type}&limit=1`)).body.data[0];
     const webhookStatus = async (c: Client, id: string) => (await c.get(`/v1/webhooks/${id}`)).body.status;
+    /**
+     * Waits until none of these endpoints' deliveries is pending (a leased one is pending too).
+     * Deliveries are created with their event, and a receiver records a request before it answers,
+     * so from then on nothing more is sent: a count of requests taken after it is final.
+     */
+    async function drained(...whIds: string[]) {
+      await eventually(
+        async () => {
+          const row = await t.server.platform.database.db
+            .selectFrom('deliveries')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('webhook_id', 'in', whIds)
+            .where('status', '=', 'pending')
+            .executeTakeFirstOrThrow();
+          return Number(row.n) === 0;
+        },
+        10_000,
+        'no pending delivery',
+      );
+    }
 
     it('delivers the stored envelope byte for byte with the Standard Webhooks headers', async () => {
       const c = await fresh();
@@ -221,7 +242,8 @@ for (const store of STORES) {
         delivery: { id: d.id, event_id: d.event_id, event_type: 'user.created', attempts: 3, last_status_code: 500, last_error: null },
         webhook: { id: wh.id, url: `${bad.url}/bad` },
       });
-      await sleep(300);
+      await drained(wh.id);
+      assert.equal((await deliveries(c, wh.id)).length, 1, 'no delivery of the event about itself');
       assert.equal(bad.requests.length, 3, 'the endpoint never receives the event about itself');
       assert.equal(await webhookStatus(c, wh.id), 'active');
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
@@ -242,8 +264,8 @@ for (const store of STORES) {
       assert.equal(ev.data.webhook.status, 'failed');
       assert.match(ev.data.reason, /2 failed attempts/);
       await c.post('/v1/users', { name: 'while failed' });
-      await sleep(200);
       assert.equal((await deliveries(c, wh.id)).length, 2);
+      await drained(wh.id);
       assert.equal(bad.requests.length, 2);
     });
 
@@ -279,7 +301,7 @@ for (const store of STORES) {
       assert.equal(exhausted.data.delivery.id, d.id);
       assert.equal(exhausted.data.delivery.last_status_code, 410);
       assert.equal((await c.post(`/v1/webhooks/${wh.id}/enable`)).status, 200);
-      await sleep(300);
+      await drained(wh.id);
       assert.equal(gone.requests.length, 1, 'not sent again when the endpoint is enabled');
     });
 
@@ -306,7 +328,7 @@ for (const store of STORES) {
       await c.post('/v1/messages', { conversation_id: sales.id, direction: 'inbound', text: 'not subscribed' });
       await c.post(`/v1/conversations/${sales.id}/close`);
       const got = await r.waitFor(2);
-      await sleep(300);
+      await drained(wh.id);
       assert.equal(r.requests.length, 2);
       assert.deepEqual(got.map((g) => [JSON.parse(g.body).type, JSON.parse(g.body).data.conversation.id]), [
         ['conversation.created', sales.id],
@@ -315,17 +337,17 @@ for (const store of STORES) {
       assert.equal((await deliveries(c, wh.id)).length, 2);
     });
 
-    it('keeps conversation order through random failures and delays', async () => {
+    it('keeps conversation order through random failures and delays', () => seeded(async (random) => {
       const c = await fresh();
       const seen: { conv: string; seq: number; ok: boolean }[] = [];
       const r = await receiver(async (req, res) => {
         const env = JSON.parse(req.body);
-        const ok = Math.random() >= 0.3;
+        const ok = random.next() >= 0.3;
         seen.push({ conv: env.data.conversation.id, seq: env.sequence, ok });
-        await sleep(Math.floor(Math.random() * 15));
+        await sleep(random.int(15));
         res.writeHead(ok ? 200 : 500).end();
       });
-      await endpoint(c, `${r.url}/ordered`, {
+      const wh = await endpoint(c, `${r.url}/ordered`, {
         events: ['message.received'],
         ordering: 'conversation',
         retry: { schedule: Array(12).fill(0) },
@@ -342,14 +364,14 @@ for (const store of STORES) {
         }),
       );
       await eventually(async () => seen.filter((s) => s.ok).length >= CONVS * MESSAGES, 20_000, 'every message delivered');
-      await sleep(200);
+      await drained(wh.id);
       for (const conv of convs) {
         const mine = seen.filter((s) => s.conv === conv);
         // conversation.created is sequence 1 and not subscribed: messages are 2..11
         assert.deepEqual(mine.filter((s) => s.ok).map((s) => s.seq), Array.from({ length: MESSAGES }, (_, i) => i + 2));
         for (let i = 1; i < mine.length; i++) assert.ok(mine[i].seq >= mine[i - 1].seq, `out of order in ${conv}: ${mine.map((s) => s.seq)}`);
       }
-    });
+    }));
 
     it('does not let a hanging endpoint slow a healthy one', async () => {
       const c = await fresh();
@@ -383,7 +405,7 @@ for (const store of STORES) {
       const d = await settled(c, wh.id, 'failed');
       assert.equal(d.attempts[0].status_code, 302);
       assert.equal(d.attempts[0].response_headers.location, '/elsewhere');
-      await sleep(200);
+      await drained(wh.id);
       assert.deepEqual(r.requests.map((q) => q.url), ['/moved']);
 
       // A manual retry of the failed delivery makes exactly one more attempt.
@@ -392,7 +414,7 @@ for (const store of STORES) {
       assert.equal(retried.body.status, 'pending');
       await r.waitFor(2);
       await eventually(async () => (await delivery(c, d.id)).attempts.length === 2 && (await delivery(c, d.id)).status === 'failed', 5000, 'second attempt');
-      await sleep(200);
+      await drained(wh.id);
       assert.equal(r.requests.length, 2);
     });
 
@@ -525,7 +547,8 @@ for (const store of STORES) {
       await c.post('/v1/users', { name: 'missed 1' });
       await c.post('/v1/users', { name: 'missed 2' });
       await c.post(`/v1/webhooks/${wh.id}/enable`);
-      await sleep(200);
+      assert.equal((await deliveries(c, wh.id)).length, 0, 'enabling creates nothing by itself');
+      await drained(wh.id);
       assert.equal(r.requests.length, 0);
       assert.deepEqual((await c.post(`/v1/webhooks/${wh.id}/recover`, { since })).body, { count: 2 });
       await r.waitFor(2);
@@ -554,9 +577,11 @@ for (const store of STORES) {
       const stored = (await c.get(`/v1/events/${env.id}`)).body;
       assert.deepEqual(stored, { ...JSON.parse(got.body), test: true });
       await settled(c, wh.id, 'succeeded');
-      await sleep(200);
-      assert.equal(others.requests.length, 0);
+      // Nothing was queued for the other endpoint (deliveries are made with their event), so
+      // nothing can reach it later.
       assert.equal((await deliveries(c, other.id)).length, 0);
+      await drained(other.id);
+      assert.equal(others.requests.length, 0);
       // Recovering the other endpoint does not pick the test event up.
       assert.deepEqual((await c.post(`/v1/webhooks/${other.id}/recover`, { since: new Date(Date.now() - 60_000).toISOString() })).body, { count: 0 });
     });

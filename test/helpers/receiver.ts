@@ -19,6 +19,8 @@ export interface Receiver {
   arrivals: Arrival[];
   /** Arrivals per webhook-id. */
   counts: Map<string, number>;
+  /** Resolves once at least `n` requests arrived; rejects after `timeoutMs` saying how many did. */
+  waitForArrivals(n: number, timeoutMs?: number): Promise<Arrival[]>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ st
   const arrivals: Arrival[] = [];
   const counts = new Map<string, number>();
   const hanging = new Set<http.ServerResponse>();
+  // Woken on every arrival: waitForArrivals resolves on the arrival that reaches its count.
+  let waiters: (() => void)[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
@@ -36,6 +40,9 @@ export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ st
       counts.set(id, attempt);
       const arrival: Arrival = { id, at: Date.now(), path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), attempt };
       arrivals.push(arrival);
+      const ready = waiters;
+      waiters = [];
+      for (const w of ready) w();
       const answer = decide(arrival);
       if (answer === 'hang') {
         hanging.add(res);
@@ -60,6 +67,21 @@ export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ st
     url: `http://127.0.0.1:${port}`,
     arrivals,
     counts,
+    async waitForArrivals(n, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (arrivals.length < n) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`receiver got ${arrivals.length} of ${n} requests in ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      return arrivals.slice();
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
