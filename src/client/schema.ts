@@ -779,7 +779,7 @@ export interface paths {
         put?: never;
         /**
          * Retry a delivery
-         * @description Makes a new attempt of the delivery now, whatever its status, and returns the delivery with it.
+         * @description Makes a new attempt of the delivery now, whatever its status or its endpoint's (which keeps its status), and returns the delivery with it.
          */
         post: operations["retryDelivery"];
         delete?: never;
@@ -12023,7 +12023,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Idempotency-Key was used before with another body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_use`). An attempt of this delivery is in flight, or the endpoint is not active (`conflict`). */
+            /** @description The Idempotency-Key was used before with another body (`idempotency_key_reused`), or its first request is still running (`idempotency_key_in_use`). An attempt of this delivery is in flight, or the delivery belongs to a `switchboard listen` session (`conflict`). */
             409: {
                 headers: {
                     [name: string]: unknown;

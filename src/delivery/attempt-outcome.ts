@@ -113,7 +113,8 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
       if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, d.webhook_id, d.conversation_id, now);
     }
     if (ordered) await work.wakeWorkers();
-    await addToRollup(work.trx, live.map((a) => ({ companyId: a.claim.company_id, webhookId: a.claim.webhook_id, atMs: a.at.getTime(), durationMs: a.result.durationMs, outcome: rollupOutcome(a, outcomes.get(a.claim.id)) })));
+    // The overview charts endpoints; a listen session's local answers are not their traffic.
+    await addToRollup(work.trx, live.filter((a) => a.endpoint.kind === 'endpoint').map((a) => ({ companyId: a.claim.company_id, webhookId: a.claim.webhook_id, atMs: a.at.getTime(), durationMs: a.result.durationMs, outcome: rollupOutcome(a, outcomes.get(a.claim.id)) })));
     return batch.map((a) => ({ outcome: outcomes.get(a.claim.id) ?? 'lost', endpointStopped: stopped.has(a.claim.webhook_id) }));
   }, countEvents(ctx.metrics));
 }
@@ -187,6 +188,9 @@ async function reschedule(work: Work, a: SentAttempt, d: DeliveryRow, wh: Webhoo
     return 'retrying';
   }
   await markExhausted(work.trx, d.id, made, now);
+  // A `switchboard listen` session that got a failing local answer is a developer's loop, not an
+  // outage: the company's alert endpoints hear nothing of it.
+  if (a.endpoint.kind === 'listener') return 'exhausted';
   await work.emit({
     type: 'delivery.exhausted',
     companyId: d.company_id,

@@ -2,7 +2,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import type { Cidr } from '../domain/address-policy.ts';
+import { ALLOW_TARGETS_HINT, type Cidr } from '../domain/address-policy.ts';
 import { checkHost, createGuardedLookup, TargetRefusedError } from './target-guard.ts';
 
 /**
@@ -119,7 +119,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('INVALID_URL', `unsupported URL scheme ${url.protocol}`);
     const refuse = (err: TargetRefusedError) => {
       opts.logger?.warn({ ...req.logContext, hostname: err.hostname, address: err.address, rule: err.rule }, 'refused outbound target');
-      return fail('TARGET_REFUSED', err.message);
+      return fail('TARGET_REFUSED', `${err.message}; ${ALLOW_TARGETS_HINT}`);
     };
     try {
       checkHost(url.hostname, allow);

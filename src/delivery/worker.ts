@@ -259,11 +259,12 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     for (const claim of batch) {
       const endpoint = current.get(claim.webhook_id);
       const event = events.get(claim.event_id);
-      if (!event || !endpoint || endpoint.status !== 'active' || stopping) {
+      // A manual retry is sent whatever the endpoint's status (API.md: "a new attempt now, whatever the status").
+      if (!event || !endpoint || (endpoint.status !== 'active' && !claim.manual) || stopping) {
         // A vanished endpoint took its deliveries with it; an inactive one keeps them pending.
         unsent.push({ claim, event: event ?? { type: '', payload: '' } });
         // Whatever its lane still holds waits too.
-        const stale = endpoint && endpoint.status !== 'active' ? lanes.get(endpoint.id) : undefined;
+        const stale = endpoint && endpoint.status !== 'active' && !claim.manual ? lanes.get(endpoint.id) : undefined;
         if (stale) {
           unsent.push(...stale.queue.splice(0));
           offer(stale);

@@ -118,6 +118,12 @@ function parseIp(s: string): Address | null {
   }
 }
 
+/**
+ * Appended to a refusal seen at send time: the setting that allows a target, for a developer whose
+ * endpoint runs on this machine or a private network ("it worked on my laptop").
+ */
+export const ALLOW_TARGETS_HINT = 'to allow it, list its network in SWITCHBOARD_ALLOW_TARGETS (serve --dev allows loopback addresses)';
+
 /** Whether a resolved IP address may be dialled: global unicast or inside the allowlist. */
 export function checkAddress(ip: string, allow: Cidr[]): AddressCheck {
   const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip; // zone ids only appear on link-local

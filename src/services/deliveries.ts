@@ -7,9 +7,9 @@ import { EVENT_TYPE_NAMES, eventTypeInfo } from '../domain/event-types.ts';
 import { unknownEventTypeMessage } from '../domain/event-names.ts';
 import type { EventT } from '../domain/schemas.ts';
 import { matches } from '../store/fan-out.ts';
-import { notifyWorkers, unparkEndpoint } from '../store/queue.ts';
+import { unparkEndpoint } from '../store/queue.ts';
 import * as store from '../store/deliveries.ts';
-import { getWebhookRow, lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
+import { getWebhookRow, lockEndpointRow, lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
 import { getEventRouting } from '../store/events.ts';
 
 // Events examined per page while recovering; bounds memory, not the total.
@@ -41,8 +41,11 @@ export function createDeliveryService(ctx: ServiceContext) {
     },
 
     /**
-     * A new attempt now, whatever the status. A pending delivery gets one attempt more than its
-     * schedule allows; a finished one gets exactly one (failing it fails the delivery again).
+     * A new attempt now, whatever the delivery's or the endpoint's status. A pending delivery gets
+     * one attempt more than its schedule allows; a finished one gets exactly one (failing it fails
+     * the delivery again). On an inactive or failed endpoint the attempt is made all the same and
+     * the endpoint keeps its status, whatever the answer: enabling or recovering it stays a
+     * person's decision (docs/webhooks.md, "Retrying a delivery").
      */
     async retry(caller: Caller, id: string): Promise<store.DeliveryT> {
       const found = await store.getDelivery(db, caller.companyId, id);
@@ -52,23 +55,21 @@ export function createDeliveryService(ctx: ServiceContext) {
         const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, found.webhook_id);
         const d = await store.lockCompanyDelivery(work.trx, dialect, caller.companyId, id);
         if (!wh || !d) throw notFound('delivery', id);
+        if (wh.kind === 'listener') {
+          throw new SwitchboardError(
+            'conflict',
+            'This delivery belongs to a `switchboard listen` session, which forwards each event once over its stream; send the event again with `switchboard trigger`, or retry it on an endpoint.',
+          );
+        }
         const now = Date.now();
         if (d.status === 'pending' && d.lease_until !== null && Number(d.lease_until) >= now) {
           throw new SwitchboardError('conflict', 'An attempt of this delivery is in progress; retry when it has finished.');
         }
-        if (wh.status !== 'active') {
-          throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it (or recover it) before retrying its deliveries.`);
-        }
         const scheduled = (JSON.parse(wh.retry) as { schedule: number[] }).schedule.length;
         const charged = d.status === 'pending' ? Math.max(0, Number(d.attempt_count) - 1) : scheduled;
-        await work.trx
-          .updateTable('deliveries')
-          .set({ status: 'pending', attempt_count: charged, next_attempt_at: now, lease_until: null, updated_at: new Date(now).toISOString() })
-          .where('id', '=', id)
-          .execute();
-        await notifyWorkers(work.trx, dialect);
+        await store.queueManualAttempt(work.trx, id, charged, now);
+        await work.wakeWorkers();
       });
-      ctx.notifier.wake();
       return get(caller, id);
     },
 
@@ -83,7 +84,7 @@ export function createDeliveryService(ctx: ServiceContext) {
       if (Number.isNaN(t)) throw invalid('/since', 'since must be an ISO 8601 timestamp.');
       const sinceIso = new Date(t).toISOString();
       const count = await inTransaction(ctx, caller.companyId, async (work) => {
-        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        const wh = await lockEndpointRow(work.trx, dialect, caller.companyId, webhookId);
         if (!wh) throw notFound('webhook', webhookId);
         const now = Date.now();
         const iso = new Date(now).toISOString();
@@ -96,18 +97,19 @@ export function createDeliveryService(ctx: ServiceContext) {
           after = page[page.length - 1].id;
           const rows = page
             .filter((e) => subscribes(wh, webhookId, e.type, JSON.parse(e.payload) as EventT))
-            .map((e) => ({
-              id: ctx.newId('dlv'),
-              company_id: caller.companyId,
-              event_id: e.id,
-              webhook_id: webhookId,
-              conversation_id: e.conversation_id,
-              sequence: e.sequence,
-              status: 'pending',
-              next_attempt_at: now,
-              created_at: e.created_at,
-              updated_at: iso,
-            }));
+            .map((e) =>
+              store.pendingDelivery({
+                id: ctx.newId('dlv'),
+                companyId: caller.companyId,
+                eventId: e.id,
+                webhookId,
+                conversationId: e.conversation_id,
+                sequence: e.sequence,
+                dueAt: now,
+                createdAt: e.created_at,
+                updatedAt: iso,
+              }),
+            );
           await store.insertDeliveries(work.trx, rows);
           count += rows.length;
         }
@@ -119,10 +121,9 @@ export function createDeliveryService(ctx: ServiceContext) {
             data: { webhook: { id: wh.id, url: wh.url, status: 'active', description: wh.description }, reason: `Recovered since ${sinceIso}.` },
           });
         }
-        await notifyWorkers(work.trx, dialect);
+        await work.wakeWorkers();
         return count;
       });
-      ctx.notifier.wake();
       return { count };
     },
 
@@ -135,49 +136,26 @@ export function createDeliveryService(ctx: ServiceContext) {
       if (!catalogEntry(type)) throw invalid('/type', unknownEventTypeMessage(type, EVENT_TYPE_NAMES));
       const deliveryId = ctx.newId('dlv');
       await inTransaction(ctx, caller.companyId, async (work) => {
-        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        const wh = await lockEndpointRow(work.trx, dialect, caller.companyId, webhookId);
         if (!wh) throw notFound('webhook', webhookId);
         if (wh.status !== 'active') throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it before sending a test event.`);
         const now = Date.now();
         const iso = new Date(now).toISOString();
         const event = exampleEvent(type, { id: ctx.newId('evt'), company_id: caller.companyId, created_at: iso }) as EventT;
-        await work.trx
-          .insertInto('events')
-          .values({
-            id: event.id,
-            company_id: caller.companyId,
-            type,
-            conversation_id: null,
-            sequence: null,
-            payload: JSON.stringify(event),
-            created_at: iso,
-            target_webhook_id: webhookId,
-          })
-          .execute();
+        await store.insertTestEvent(work.trx, caller.companyId, webhookId, event);
         await store.insertDeliveries(work.trx, [
-          {
-            id: deliveryId,
-            company_id: caller.companyId,
-            event_id: event.id,
-            webhook_id: webhookId,
-            conversation_id: null,
-            sequence: null,
-            status: 'pending',
-            next_attempt_at: now,
-            created_at: iso,
-            updated_at: iso,
-          },
+          store.pendingDelivery({ id: deliveryId, companyId: caller.companyId, eventId: event.id, webhookId, conversationId: null, sequence: null, dueAt: now, createdAt: iso }),
         ]);
-        await notifyWorkers(work.trx, dialect);
+        await work.wakeWorkers();
       });
-      ctx.notifier.wake();
       return get(caller, deliveryId);
     },
 
     /**
      * Sends a stored event to one endpoint again (the console's "Resend to…"): a real delivery,
-     * whether or not the endpoint subscribes to it. The endpoint already has a delivery of it:
-     * that one gets a new attempt now (`retry`'s rules); otherwise a new delivery is queued.
+     * whether or not the endpoint subscribes to it and whatever its status (like `retry`). The
+     * endpoint already has a delivery of it: that one gets a new attempt now (`retry`'s rules);
+     * otherwise a new delivery is queued.
      */
     async resend(caller: Caller, eventId: string, webhookId: string): Promise<store.DeliveryT> {
       const event = await getEventRouting(db, caller.companyId, eventId);
@@ -187,31 +165,28 @@ export function createDeliveryService(ctx: ServiceContext) {
       if (event.target_webhook_id !== null && event.target_webhook_id !== webhookId) {
         throw new SwitchboardError('conflict', 'This is a test event of another endpoint; send a test event from this endpoint instead.');
       }
-      const existing = await db.selectFrom('deliveries').select('id').where('event_id', '=', eventId).where('webhook_id', '=', webhookId).executeTakeFirst();
-      if (existing) return this.retry(caller, existing.id);
+      const existing = await store.findDeliveryOf(db, eventId, webhookId);
+      if (existing) return this.retry(caller, existing);
       const deliveryId = ctx.newId('dlv');
       await inTransaction(ctx, caller.companyId, async (work) => {
-        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, webhookId);
+        const wh = await lockEndpointRow(work.trx, dialect, caller.companyId, webhookId);
         if (!wh) throw notFound('webhook', webhookId);
-        if (wh.status !== 'active') throw new SwitchboardError('conflict', `The endpoint is ${wh.status}; enable it before resending events to it.`);
         const now = Date.now();
         await store.insertDeliveries(work.trx, [
-          {
+          store.pendingDelivery({
             id: deliveryId,
-            company_id: caller.companyId,
-            event_id: eventId,
-            webhook_id: webhookId,
-            conversation_id: event.conversation_id,
+            companyId: caller.companyId,
+            eventId,
+            webhookId,
+            conversationId: event.conversation_id,
             sequence: event.sequence,
-            status: 'pending',
-            next_attempt_at: now,
-            created_at: new Date(now).toISOString(),
-            updated_at: new Date(now).toISOString(),
-          },
+            dueAt: now,
+            createdAt: new Date(now).toISOString(),
+            manual: true,
+          }),
         ]);
-        await notifyWorkers(work.trx, dialect);
+        await work.wakeWorkers();
       });
-      ctx.notifier.wake();
       return get(caller, deliveryId);
     },
   };

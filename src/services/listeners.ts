@@ -155,7 +155,7 @@ export function createListenerService(ctx: ServiceContext) {
       for (const [k, v] of Object.entries(input.request_headers ?? {})) if (LOGGED_REQUEST_HEADERS.includes(k.toLowerCase())) logged[k.toLowerCase()] = String(v);
       const [recorded] = await recordAttempts(ctx, [
         {
-          claim: { id: d.id, company_id: d.company_id, event_id: d.event_id, webhook_id: id, attempt_count: Number(d.attempt_count), lease_until: Number(d.lease_until) },
+          claim: { id: d.id, company_id: d.company_id, event_id: d.event_id, webhook_id: id, attempt_count: Number(d.attempt_count), manual: false, lease_until: Number(d.lease_until) },
           endpoint: endpointOf(row, ctx.secrets),
           eventType: events.get(d.event_id)?.type ?? '',
           at: new Date(),

@@ -116,6 +116,58 @@ export async function countAttempts(db: Kysely<Tables>, deliveryId: string): Pro
   return Number(row.n);
 }
 
+/** The one shape of a new delivery: pending, never attempted, due at `dueAt` (null: parked). */
+export function pendingDelivery(d: {
+  id: string;
+  companyId: string;
+  eventId: string;
+  webhookId: string;
+  conversationId: string | null;
+  sequence: number | null;
+  dueAt: number | null;
+  createdAt: string;
+  updatedAt?: string;
+  /** A person asked for this attempt: it goes whatever the endpoint's status (see queueManualAttempt). */
+  manual?: boolean;
+}): Insertable<Tables['deliveries']> {
+  return {
+    id: d.id,
+    company_id: d.companyId,
+    event_id: d.eventId,
+    webhook_id: d.webhookId,
+    conversation_id: d.conversationId,
+    sequence: d.sequence,
+    status: 'pending',
+    next_attempt_at: d.dueAt,
+    created_at: d.createdAt,
+    updated_at: d.updatedAt ?? d.createdAt,
+    ...(d.manual ? { manual: 1 } : {}),
+  };
+}
+
+/** Marks a delivery for one manual attempt now (the claim takes it whatever its endpoint's status). */
+export async function queueManualAttempt(trx: Kysely<Tables>, id: string, attemptCount: number, now: number): Promise<void> {
+  await trx
+    .updateTable('deliveries')
+    .set({ status: 'pending', attempt_count: attemptCount, next_attempt_at: now, lease_until: null, manual: 1, updated_at: new Date(now).toISOString() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** The delivery of an event to an endpoint, if it has one. */
+export async function findDeliveryOf(db: Kysely<Tables>, eventId: string, webhookId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('deliveries').select('id').where('event_id', '=', eventId).where('webhook_id', '=', webhookId).executeTakeFirst();
+  return row?.id;
+}
+
+/** A test event (POST /v1/webhooks/{id}/test): stored for its endpoint only, never fanned out. */
+export async function insertTestEvent(trx: Kysely<Tables>, companyId: string, webhookId: string, event: { id: string; type: string; created_at: string }): Promise<void> {
+  await trx
+    .insertInto('events')
+    .values({ id: event.id, company_id: companyId, type: event.type, conversation_id: null, sequence: null, payload: JSON.stringify(event), created_at: event.created_at, target_webhook_id: webhookId })
+    .execute();
+}
+
 export async function insertDeliveries(db: Kysely<Tables>, rows: Insertable<Tables['deliveries']>[]): Promise<void> {
   if (rows.length > 0) await db.insertInto('deliveries').values(rows).execute();
 }

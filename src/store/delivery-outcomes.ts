@@ -4,7 +4,8 @@ import { padIn } from './in-list.ts';
 
 /**
  * The writes that end an attempt's claim (delivery/attempt-outcome.ts decides which): each one
- * clears the lease, so the delivery is claimable again only as its new state says.
+ * clears the lease and a manual retry's mark, so the delivery is claimable again only as its new
+ * state says.
  */
 
 /** Every delivery of `ids` succeeded: one statement for the batch. */
@@ -12,7 +13,7 @@ export async function markSucceeded(trx: Kysely<Tables>, ids: string[], now: num
   if (ids.length === 0) return;
   await trx
     .updateTable('deliveries')
-    .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, updated_at: new Date(now).toISOString() }))
+    .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, manual: 0, updated_at: new Date(now).toISOString() }))
     .where('id', 'in', padIn(ids))
     .execute();
 }
@@ -21,7 +22,7 @@ export async function markSucceeded(trx: Kysely<Tables>, ids: string[], now: num
 export async function scheduleRetry(trx: Kysely<Tables>, id: string, attempts: number, dueAt: number, now: number): Promise<void> {
   await trx
     .updateTable('deliveries')
-    .set({ attempt_count: attempts, lease_until: null, next_attempt_at: dueAt, updated_at: new Date(now).toISOString() })
+    .set({ attempt_count: attempts, lease_until: null, next_attempt_at: dueAt, manual: 0, updated_at: new Date(now).toISOString() })
     .where('id', '=', id)
     .execute();
 }
@@ -30,7 +31,7 @@ export async function scheduleRetry(trx: Kysely<Tables>, id: string, attempts: n
 export async function markExhausted(trx: Kysely<Tables>, id: string, attempts: number, now: number): Promise<void> {
   await trx
     .updateTable('deliveries')
-    .set({ status: 'failed', attempt_count: attempts, lease_until: null, next_attempt_at: null, updated_at: new Date(now).toISOString() })
+    .set({ status: 'failed', attempt_count: attempts, lease_until: null, next_attempt_at: null, manual: 0, updated_at: new Date(now).toISOString() })
     .where('id', '=', id)
     .execute();
 }

@@ -3,6 +3,7 @@ import type { Tables } from './tables.ts';
 import type { EventT } from '../domain/schemas.ts';
 import { eventTypeInfo } from '../domain/event-types.ts';
 import { matchesEventType, matchesFilter } from '../domain/event-filter.ts';
+import { insertDeliveries, pendingDelivery } from './deliveries.ts';
 
 /**
  * Creates one pending delivery per active endpoint of the company whose event patterns and
@@ -26,20 +27,20 @@ export async function fanOut(
   const now = Date.now();
   const rows = endpoints
     .filter((wh) => wh.id !== describes && matches(wh, event))
-    .map((wh) => ({
-      id: ctx.newId('dlv'),
-      company_id: event.company_id,
-      event_id: event.id,
-      webhook_id: wh.id,
-      conversation_id: conversationId,
-      sequence: event.sequence ?? null,
-      status: 'pending',
-      // A listener session's deliveries never enter the due range: its stream sends them, not the worker.
-      next_attempt_at: wh.kind === 'listener' ? null : now,
-      created_at: event.created_at,
-      updated_at: event.created_at,
-    }));
-  if (rows.length > 0) await trx.insertInto('deliveries').values(rows).execute();
+    .map((wh) =>
+      pendingDelivery({
+        id: ctx.newId('dlv'),
+        companyId: event.company_id,
+        eventId: event.id,
+        webhookId: wh.id,
+        conversationId,
+        sequence: event.sequence ?? null,
+        // A listener session's deliveries never enter the due range: its stream sends them, not the worker.
+        dueAt: wh.kind === 'listener' ? null : now,
+        createdAt: event.created_at,
+      }),
+    );
+  await insertDeliveries(trx, rows);
   return rows.length;
 }
 

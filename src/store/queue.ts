@@ -31,6 +31,8 @@ export interface ClaimedDelivery {
   event_id: string;
   webhook_id: string;
   attempt_count: number;
+  /** A manual retry (POST /v1/deliveries/{id}/retry): sent whatever the endpoint's status. */
+  manual: boolean;
   /** The lease this claim holds; it also identifies the claim when the outcome is recorded. */
   lease_until: number;
 }
@@ -80,7 +82,8 @@ export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOpt
     const inactive: { id: string; webhook_id: string }[] = [];
     let longestTimeout = 0;
     for (const c of candidates) {
-      if (c.webhook_status !== 'active') inactive.push(c);
+      // A manual retry goes whatever the endpoint's status; every other row waits for it to be active.
+      if (c.webhook_status !== 'active' && Number(c.manual) !== 1) inactive.push(c);
       else if (c.pred !== null) blocked.push({ id: c.id, pred: c.pred });
       else if (chosen.length < o.limit) {
         const n = taken.get(c.webhook_id) ?? 0;
@@ -107,13 +110,13 @@ export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOpt
       .updateTable('deliveries')
       .set({ lease_until: lease, next_attempt_at: lease })
       .where('id', 'in', lockable)
-      .returning(['id', 'company_id', 'event_id', 'webhook_id', 'attempt_count'])
+      .returning(['id', 'company_id', 'event_id', 'webhook_id', 'attempt_count', 'manual'])
       .execute();
     // Keep the candidates' order (oldest due first); RETURNING does not promise one.
     const byId = new Map(rows.map((r) => [r.id, r]));
     const claimed = chosen.flatMap((id) => {
       const r = byId.get(id);
-      return r ? [{ ...r, attempt_count: Number(r.attempt_count), lease_until: lease }] : [];
+      return r ? [{ ...r, attempt_count: Number(r.attempt_count), manual: Number(r.manual) === 1, lease_until: lease }] : [];
     });
     return { claimed, parked };
   };
@@ -128,6 +131,7 @@ async function selectCandidates(db: Kysely<Tables>, o: ClaimOptions) {
       .select((eb) => [
         'd.id',
         'd.webhook_id',
+        'd.manual',
         'w.max_in_flight',
         'w.timeout_ms',
         'w.status as webhook_status',
@@ -217,6 +221,7 @@ async function park(
         .set({ next_attempt_at: null })
         .where('id', 'in', padIn(parkable.map((r) => r.id)))
         .where('status', '=', 'pending')
+        .where('manual', '=', 0)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .where('webhook_id', 'in', (eb) => eb.selectFrom('webhooks').select('id').where('id', 'in', hooks).where('status', '!=', 'active'))
         .executeTakeFirst();

@@ -120,6 +120,8 @@ export interface Tables {
     updated_at: string;
     /** Listener deliveries only: when the session's stream sent it (see store/listeners.ts). */
     streamed_seq: ColumnType<number | null, number | null | undefined, number | null>;
+    /** 1 while a manual retry waits for its attempt: claimable whatever the endpoint's status. */
+    manual: Generated<number>;
   };
   attempts: {
     id: string;

@@ -34,6 +34,8 @@ export interface WebhookT extends WebhookSettings {
 export interface Endpoint {
   id: string;
   companyId: string;
+  /** An HTTP endpoint, or a `switchboard listen` session (whose failures are nobody's outage). */
+  kind: WebhookKind;
   url: string;
   description: string;
   status: WebhookStatus;
@@ -121,6 +123,7 @@ export function endpointOf(row: WebhookRow, secrets: SecretBox, now = Date.now()
   return {
     id: row.id,
     companyId: row.company_id,
+    kind: row.kind as WebhookKind,
     url: s.url,
     description: s.description,
     status: row.status as WebhookStatus,
@@ -149,6 +152,7 @@ export function unreadableEndpointOf(row: WebhookRow): Endpoint {
   return {
     id: row.id,
     companyId: row.company_id,
+    kind: row.kind as WebhookKind,
     url: row.url,
     description: row.description,
     status: row.status as WebhookStatus,

@@ -100,6 +100,33 @@ for (const store of STORES) {
       assert.match(setup.body.error.message, /synchronous/);
     });
 
+    it('keeps a session out of the endpoints\' world: no alerts, no overview rows, no retry, test or resend', async () => {
+      const open = await srv.api.post('/v1/listeners', { events: ['user.created'] });
+      const id = open.body.id as string;
+      await message();
+      const [m] = await readMessages(`${srv.url}/v1/listeners/${id}/stream`, 1);
+      // The local receiver keeps failing until the delivery has used its schedule.
+      let outcome = '';
+      for (let i = 0; i < 5 && outcome !== 'exhausted'; i++) {
+        const r = await srv.api.post(`/v1/listeners/${id}/deliveries/${m.id}/result`, { status_code: 500, duration_ms: 2 });
+        assert.equal(r.status, 200, r.text);
+        outcome = r.body.outcome;
+      }
+      assert.equal(outcome, 'exhausted');
+      const alerts = await srv.api.get('/v1/events?type=delivery.exhausted');
+      assert.deepEqual(alerts.body.data.filter((e: any) => e.data.webhook.id === id), [], 'a failing local receiver is not an outage');
+      const rows = await srv.server.platform.database.db.selectFrom('attempt_rollup').select('webhook_id').where('webhook_id', '=', id).execute();
+      assert.deepEqual(rows, [], 'the overview charts endpoints only');
+
+      const retry = await srv.api.post(`/v1/deliveries/${m.id}/retry`);
+      assert.equal(retry.status, 409, retry.text);
+      assert.match(retry.body.error.message, /switchboard listen/);
+      assert.equal((await srv.api.post(`/v1/webhooks/${id}/test`, { type: 'user.created' })).status, 404);
+      assert.equal((await srv.api.post(`/v1/webhooks/${id}/recover`, { since: new Date(0).toISOString() })).status, 404);
+      assert.equal((await srv.api.get(`/v1/webhooks/${id}/deliveries`)).status, 404);
+      assert.equal((await srv.api.delete(`/v1/listeners/${id}`)).status, 204);
+    });
+
     it('removes a session abandoned for LISTENER_ABANDON_MS, with its deliveries', async () => {
       const open = await srv.api.post('/v1/listeners', {});
       const id = open.body.id;

@@ -232,7 +232,7 @@ describe('target guard through the full client path', () => {
     const r = await strict.send(get(`http://127.0.0.1:${v4.port}/json`));
     assert.equal(r.statusCode, null);
     assert.equal(r.errorCode, 'TARGET_REFUSED');
-    assert.equal(r.error, 'refused target 127.0.0.1 (loopback)');
+    assert.equal(r.error, 'refused target 127.0.0.1 (loopback); to allow it, list its network in SWITCHBOARD_ALLOW_TARGETS (serve --dev allows loopback addresses)');
     assert.equal(v4.connections(), before);
   });
 
@@ -282,7 +282,7 @@ describe('target guard through the full client path', () => {
     try {
       const r = await c.send(get(`http://localhost:${v4.port}/`));
       assert.equal(r.errorCode, 'TARGET_REFUSED');
-      assert.equal(r.error, 'refused target localhost: it resolves to a loopback address');
+      assert.equal(r.error, 'refused target localhost: it resolves to a loopback address; to allow it, list its network in SWITCHBOARD_ALLOW_TARGETS (serve --dev allows loopback addresses)');
     } finally {
       await c.close();
     }

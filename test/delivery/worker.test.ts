@@ -436,6 +436,38 @@ for (const store of STORES) {
       assert.equal((await c.get('/v1/deliveries/dlv_01JAAAAAAAAAAAAAAAAAAAAAAA')).status, 404);
     });
 
+    it('retries a delivery whatever its endpoint\'s status, and the endpoint keeps that status', async () => {
+      const c = await fresh();
+      let answer = 500;
+      const r = await receiver((_req, res) => void res.writeHead(answer).end());
+      // Failed by the failure rule: one 500 trips it.
+      const tripped = await endpoint(c, `${r.url}/tripped`, { retry: { schedule: [] }, failure_threshold: 1 });
+      await c.post('/v1/users', { name: 'trips it' });
+      const failed = await settled(c, tripped.id, 'failed');
+      await eventually(async () => (await webhookStatus(c, tripped.id)) === 'failed', 5000, 'the endpoint failed');
+      answer = 200;
+      const again = await c.post(`/v1/deliveries/${failed.id}/retry`);
+      assert.equal(again.status, 200, again.text);
+      await r.waitFor(2);
+      await eventually(async () => (await delivery(c, failed.id)).status === 'succeeded', 5000, 'the manual attempt succeeded');
+      assert.equal((await delivery(c, failed.id)).attempts.length, 2);
+      assert.equal(await webhookStatus(c, tripped.id), 'failed', 'a manual success does not re-enable a Failed endpoint');
+
+      // Disabled by a person: the attempt is made, the endpoint stays inactive and gets nothing else.
+      const disabled = await endpoint(c, `${r.url}/disabled`);
+      await c.post('/v1/users', { name: 'before disabling' });
+      const done = await settled(c, disabled.id, 'succeeded');
+      assert.equal((await c.post(`/v1/webhooks/${disabled.id}/disable`)).status, 200);
+      await c.post('/v1/users', { name: 'while disabled' });
+      const retried = await c.post(`/v1/deliveries/${done.id}/retry`);
+      assert.equal(retried.status, 200, retried.text);
+      await eventually(async () => (await delivery(c, done.id)).attempts.length === 2, 5000, 'the manual attempt');
+      assert.equal(await webhookStatus(c, disabled.id), 'inactive');
+      const paths = r.requests.map((q) => q.url);
+      assert.equal(paths.filter((u) => u === '/disabled').length, 2, 'the first attempt and the manual one');
+      assert.equal((await deliveries(c, disabled.id)).length, 1, 'an event while disabled made no delivery');
+    });
+
     it('records a delivery whose endpoint credentials cannot be decrypted as failed attempts, on the retry schedule', async () => {
       const c = await fresh();
       const r = await receiver();
@@ -493,7 +525,7 @@ for (const store of STORES) {
         const wh = await endpoint(c, `http://localhost:${port}/resolved`, { retry: { schedule: [] } });
         await c.post('/v1/users', { name: 'refused by name' });
         const d = await settled(c, wh.id, 'failed');
-        assert.equal(d.attempts[0].error, 'refused target localhost: it resolves to a loopback address');
+        assert.equal(d.attempts[0].error, 'refused target localhost: it resolves to a loopback address; to allow it, list its network in SWITCHBOARD_ALLOW_TARGETS (serve --dev allows loopback addresses)');
         const tenantSees = JSON.stringify([d, (await c.get(`/v1/webhooks/${wh.id}/deliveries`)).body]);
         assert.doesNotMatch(tenantSees, /127\.0\.0\.1|::1/);
         const line = await eventually(

@@ -203,4 +203,13 @@ export const MIGRATIONS: Migration[] = [
       ];
     },
   },
+  {
+    id: '0010_manual_attempts',
+    statements: () => [
+      // POST /v1/deliveries/{id}/retry makes one attempt whatever the endpoint's status: the
+      // claim takes a marked row even when its endpoint is inactive or failed; recording the
+      // attempt clears the mark (store/delivery-outcomes.ts).
+      `ALTER TABLE deliveries ADD COLUMN manual INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];
