@@ -9,8 +9,6 @@ import { commandBlocks } from '../helpers/doc-blocks.ts';
 import { DocSession } from '../helpers/doc-runner.ts';
 import { verify } from '../../src/domain/signing.ts';
 
-const DOC = 'docs/troubleshooting.md';
-
 /** Polls the API until `check` holds: the engine's outcome is read back through the API, as a reader would. */
 async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -67,7 +65,7 @@ it('docs/troubleshooting.md: every command prints what the page says', { timeout
 
     Object.assign(vars, { SWITCHBOARD_URL: t.url, KEY: OWNER_KEY, WEBHOOK_ID: hook.body.id, AGENT_KEY: agentKey.body.key });
 
-    const blocks = commandBlocks(DOC);
+    const blocks = commandBlocks('docs/troubleshooting.md');
     assert.ok(blocks.length >= 15, `expected the page's command blocks, found ${blocks.length}`);
     for (const block of blocks) {
       // "Replay what was missed" comes after the reader fixed the receiver.

@@ -21,8 +21,8 @@ import { ROOT, type DocBlock } from './doc-blocks.ts';
  * - Expected output: a comment line `# → TEXT`, continued by comment lines that start with `#` and
  *   three or more spaces, must match what the step printed (stdout, then stderr), where `...`
  *   stands for anything, `<prefix>_01J...` for an id, and `127.0.0.1:8080` for 127.0.0.1 on any port.
- * - A step that prints its expected output and is still running a second later is a server (or
- *   `listen`): it keeps running until the session closes, then gets SIGINT.
+ * - A step whose `# →` lines come last, that prints that output and is still running a second
+ *   later, is a server (or `listen`): it keeps running until the session closes, then gets SIGINT.
  * - A step that only reads (no `-d`, `-X`, `--data`) and has not printed its expected output yet
  *   is run again for up to 15 s: deliveries are asynchronous, for the reader as for the test.
  * - Every step must exit 0 (or be a server) within 60 s.
@@ -60,6 +60,8 @@ export function expectationPattern(text: string): RegExp {
 interface Step {
   lines: string[];
   expected: string[];
+  /** The expected output closes the step (nothing runs after it): the step may be a server. */
+  mayServe: boolean;
 }
 
 /** Cuts a block into steps at blank lines and collects each step's `# →` expectations. */
@@ -84,7 +86,9 @@ export function stepsOf(block: string): Step[] {
       }
     }
     if (current !== null) expected.push(current);
-    steps.push({ lines, expected });
+    const lastCommand = lines.findLastIndex((l) => !l.trim().startsWith('#'));
+    const lastArrow = lines.findLastIndex((l) => /^#\s*→/.test(l.trim()));
+    steps.push({ lines, expected, mayServe: lastArrow > lastCommand });
   }
   return steps;
 }
@@ -171,7 +175,7 @@ export class DocSession {
           resolve('exited');
         });
         const check = () => {
-          if (grace || patterns.length === 0 || !matched()) return;
+          if (grace || !step.mayServe || patterns.length === 0 || !matched()) return;
           grace = setTimeout(() => {
             clearTimeout(timer);
             resolve('server');
