@@ -6,14 +6,13 @@ import path from 'node:path';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { run, type Running } from '../helpers/cli.ts';
+import { docBlock } from '../helpers/doc-blocks.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** The commands of README's "First webhook in two minutes" block, in order (comments dropped). */
 function readmeCommands(): string[] {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## First webhook in two minutes'));
-  const block = /```sh\n([\s\S]*?)```/.exec(section)![1];
+  const block = docBlock('README.md', 'First webhook in two minutes').text;
   return block.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 

@@ -1,8 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, OWNER_KEY, type TestServer } from '../helpers/server.ts';
 import { startToolReceiver, type ToolReceiver } from '../helpers/tool-receiver.ts';
+import os from 'node:os';
+import path from 'node:path';
+import { docBlock } from '../helpers/doc-blocks.ts';
+import { DocSession } from '../helpers/doc-runner.ts';
 
 const FIXTURE = new URL('../fixtures/tools.json', import.meta.url);
 const DOC = new URL('../../docs/tools.md', import.meta.url);
@@ -27,6 +31,31 @@ describe('docs/tools.md examples', () => {
   it('shows test/fixtures/tools.json verbatim', () => {
     const fixture = fs.readFileSync(FIXTURE, 'utf8').trimEnd();
     assert.ok(fs.readFileSync(DOC, 'utf8').includes('```json\n' + fixture + '\n```'));
+  });
+
+  it("runs the page's shell commands: create the agent and a conversation, call a tool, read the logs", { timeout: 120_000 }, async () => {
+    // $API and $KEY are this server's; test/fixtures/tools.json is read from a copy whose example
+    // hosts point at the local receiver (the commands send real requests to the tools' URLs).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-tools-doc-'));
+    const tools = path.join(dir, 'tools.json');
+    fs.writeFileSync(tools, fs.readFileSync(FIXTURE, 'utf8').replace(/https:\/\/[a-z]+\.example\.com/g, receiver.url));
+    const session = new DocSession({ env: { API: t.url + '/v1', KEY: OWNER_KEY }, replace: [['test/fixtures/tools.json', tools]] });
+    try {
+      const [agent, conv] = await session.runBlock(docBlock('docs/tools.md', 'Examples', 0));
+      assert.match(JSON.parse(agent!.out).id, /^agt_/);
+      const convId = JSON.parse(conv!.out).id;
+      const [called] = await session.runBlock(docBlock('docs/tools.md', 'Running a tool', 0));
+      const answer = JSON.parse(called!.out);
+      assert.equal(answer.status_code, 200, called!.out);
+      assert.deepEqual(answer.response, { status: 'shipped', eta: '2026-11-25' });
+      assert.equal(receiver.requests.at(-1)!.url, '/api/orders/SO-1042?customer=c-981');
+      const [logs] = await session.runBlock(docBlock('docs/tools.md', 'Logs', 0));
+      const entries = JSON.parse(logs!.out).data;
+      assert.deepEqual(entries.map((l: any) => [l.conversation_id, l.name]), [[convId, 'order_status']]);
+    } finally {
+      await session.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs the three example tools as documented', async () => {
