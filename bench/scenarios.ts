@@ -43,21 +43,6 @@ const round = (v: number | null, d = 2) => (v === null ? null : Math.round(v * 1
 const ratioOf = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(a / b, 3) : null);
 
 // ---------------------------------------------------------------------------------------------
-// Is the delivery engine there yet?
-
-/** Null when the delivery worker is registered in src/workers.ts; otherwise why not. */
-export async function workerMissing(): Promise<string | null> {
-  try {
-    const mod = (await import('../src/workers.ts')) as { register: (add: (f: unknown) => void) => void };
-    const factories: unknown[] = [];
-    mod.register((f) => factories.push(f));
-    return factories.length > 0 ? null : 'the delivery worker is not available yet (src/workers.ts registers no runner)';
-  } catch (err) {
-    return `the delivery worker does not load: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // raw: the physical limit, undici straight to the receiver
 
 export async function raw(o: BenchOptions): Promise<Row> {
@@ -342,11 +327,6 @@ async function measureDrain(o: {
   return { delivered, expected: o.expected, seconds, rate: seconds > 0 && delivered > 0 ? delivered / seconds : null, rssPeak, duplicates, verified, badSignatures, notes };
 }
 
-async function requireWorker() {
-  const missing = await workerMissing();
-  if (missing) throw new NotRun(missing);
-}
-
 /** Seeds `events` events for the endpoints, starts the server(s) and times the drain. */
 async function seededDrain(o: {
   opts: BenchOptions;
@@ -361,7 +341,6 @@ async function seededDrain(o: {
   workers?: number;
   phases?: number[][];
 }): Promise<{ results: DrainResult[]; seeded: { ms: number; deliveries: number }[] }> {
-  await requireWorker();
   const { opts } = o;
   const receiver = await startReceiver({ listeners: o.listeners, hang: o.hang });
   let fx: Fixture | null = null;
@@ -513,7 +492,6 @@ export async function apiScenario(o: BenchOptions): Promise<Row> {
 // latency: a steady 1,000 events/s through the API, commit-to-arrival
 
 export async function latency(o: BenchOptions, ratePerS = 1000, seconds = 20): Promise<Row> {
-  await requireWorker();
   const receiver = await startReceiver({ latency: true });
   let fx: Fixture | null = null;
   let server: ServerProc | null = null;
@@ -672,7 +650,6 @@ export interface NoisyOptions {
 }
 
 export async function noisyNeighbour(o: BenchOptions, n: NoisyOptions = {}): Promise<Row> {
-  await requireWorker();
   const events = n.events ?? 5_000;
   const ratePerS = n.ratePerS ?? 200;
   const seconds = n.seconds ?? 6;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, ConfigError, type Flags } from './config.ts';
 import { createLogger, createPlatform } from './platform.ts';
-import { startServer, type RunnerFactory } from './server.ts';
+import { startServer } from './server.ts';
 import { StoreLockedError, StoreUnavailableError } from './store/database.ts';
 import { MasterKeyError } from './store/master-key.ts';
 import { VERSION } from './version.ts';
@@ -10,8 +10,6 @@ import { bootstrap, bootstrapLines, ensureDefaultCompany } from './services/boot
 import { CliError, resolveTarget, runCli } from './cli/client.ts';
 import { listCompanies } from './store/companies.ts';
 import { findCompany } from './store/members.ts';
-
-const workerRunners: RunnerFactory[] = [];
 
 function fail(err: unknown): never {
   // Operator mistakes (bad flags, an unknown company, a taken email, a wrong master key) get one
@@ -34,7 +32,7 @@ async function serve(flags: Flags) {
   const config = loadConfig(flags);
   // Logs go to stderr; stdout carries only the lines an operator or script reads.
   const logger = createLogger(config.logLevel, process.stderr);
-  const server = await startServer(config, logger, (line) => process.stdout.write(line + '\n'), workerRunners);
+  const server = await startServer(config, logger, (line) => process.stdout.write(line + '\n'));
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -231,11 +229,5 @@ clientOptions(program.command('events').command('tail').description('print the c
     }),
   );
 
-/** Lets the delivery module add its worker runner before the CLI runs. */
-export function registerWorker(factory: RunnerFactory) {
-  workerRunners.push(factory);
-}
-
-await import('./workers.ts').then((m) => m.register(registerWorker));
 // Any command's failure goes through fail(): one line for an operator mistake, never a stack.
 await program.parseAsync(process.argv).catch(fail);

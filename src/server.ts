@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createPlatform, type Platform } from './platform.ts';
 import { buildApp } from './app.ts';
+import { createDeliveryWorker } from './delivery/worker.ts';
 import { bootstrap, bootstrapLines } from './services/bootstrap.ts';
 import { saveDevKey } from './store/dev-key.ts';
 import { ConfigError } from './config.ts';
@@ -20,22 +21,21 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** A background part of the process (the delivery worker) that starts and stops with it. */
-export interface Runner {
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface StartOptions {
+  /**
+   * Run the delivery worker when the role has one (api: never; worker, all: yes). Default true;
+   * tests of the API alone turn it off.
+   */
+  worker?: boolean;
 }
 
-/** Extra runners per role, registered by the delivery module. */
-export type RunnerFactory = (platform: Platform) => Runner;
-
 /**
- * Starts one Switchboard process for its role: the API (role api/all) and the worker runners
+ * Starts one Switchboard process for its role: the API (role api/all) and the delivery worker
  * (role worker/all). `print` receives the lines meant for the operator's stdout.
  */
-export async function startServer(config: Config, logger: Logger, print: (line: string) => void, workers: RunnerFactory[] = []): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, print: (line: string) => void, opts: StartOptions = {}): Promise<RunningServer> {
   const platform = await createPlatform(config, logger);
-  const runners = config.role === 'api' ? [] : workers.map((make) => make(platform));
+  const runners = config.role === 'api' || opts.worker === false ? [] : [createDeliveryWorker(platform)];
   let app: App | null = null;
   let health: WorkerListener | null = null;
   try {

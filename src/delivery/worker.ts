@@ -1,5 +1,4 @@
 import type { DeliveryContext } from './context.ts';
-import type { Runner, RunnerFactory } from '../server.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
 import { endpointOf, unreadableEndpointOf, webhookRowsByIds, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
 import { buildSignedRequest } from './request.ts';
@@ -8,6 +7,12 @@ import { isSuccess } from './attempt-outcome.ts';
 import { createOutcomeBatcher } from './outcome-batcher.ts';
 import { createRateBuckets } from './rate-buckets.ts';
 import { createSlotAllocator } from './slots.ts';
+
+/** The delivery worker as the server runs it: started with the process, stopped with it. */
+export interface DeliveryWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 export interface WorkerOptions {
   /** Most deliveries claimed per query. */
@@ -58,7 +63,7 @@ interface Lane {
  * holds others up. Idle, the loop sleeps until the next
  * retry is due (at most `pollMs`), a notification arrives, or a lane has room again.
  */
-export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions = {}): Runner {
+export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions = {}): DeliveryWorker {
   const { db, dialect } = ctx.database;
   const concurrency = ctx.config.workerConcurrency;
   const maxHeld = concurrency * 2;
@@ -378,6 +383,3 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     },
   };
 }
-
-/** The worker as a runner of role worker/all. */
-export const deliveryWorker: RunnerFactory = (platform) => createDeliveryWorker(platform);

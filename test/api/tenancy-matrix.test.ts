@@ -81,7 +81,7 @@ for (const store of STORES) {
 
     before(async () => {
       // No delivery worker: A's deliveries and endpoints stay as seeded, so snapshots compare exactly.
-      t = await startTestServer(store, { SWITCHBOARD_ALLOW_HTTP: 'true' }, []);
+      t = await startTestServer(store, { SWITCHBOARD_ALLOW_HTTP: 'true' }, { worker: false });
       ({ ops } = await loadOperations(t.url));
       A = t.api;
       seedsA = await seed(A, ops);

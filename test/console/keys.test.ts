@@ -20,7 +20,7 @@ describe('console API keys page (sqlite)', () => {
   let owner: ConsoleClient;
   let admin: ConsoleClient;
   before(async () => {
-    s = await startTestServer('sqlite', {}, []);
+    s = await startTestServer('sqlite', {}, { worker: false });
     owner = await member(s, 'owner@example.com', 'owner');
     admin = await member(s, 'admin@example.com', 'admin');
   });

@@ -32,7 +32,7 @@ for (const store of STORES) describe(`console webhook pages over HTTP (${store};
   let s: TestServer;
   let c: ConsoleClient;
   before(async () => {
-    s = await startTestServer(store, { SWITCHBOARD_MAX_WEBHOOKS: '1' }, []);
+    s = await startTestServer(store, { SWITCHBOARD_MAX_WEBHOOKS: '1' }, { worker: false });
     c = await owner(s);
   });
   after(() => s.close());
@@ -176,7 +176,7 @@ for (const store of STORES) describe(`console webhook pages over HTTP (${store};
 describe('first-run page: the owner API key creates the first owner of a company without members', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer('sqlite', {}, []);
+    s = await startTestServer('sqlite', {}, { worker: false });
   });
   after(() => s.close());
 

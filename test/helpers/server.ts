@@ -4,13 +4,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/platform.ts';
-import { startServer, type RunningServer, type RunnerFactory } from '../../src/server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server.ts';
 import { createTestDatabase } from './postgres.ts';
-import { register } from '../../src/workers.ts';
 
-/** The worker runners the real CLI registers (the delivery worker), started by default. */
-const defaultWorkers: RunnerFactory[] = [];
-register((f) => defaultWorkers.push(f));
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORES: StoreKind[] = ['sqlite', 'postgres'];
@@ -84,7 +80,8 @@ export function client(base: string, key: string): Client {
 export async function startTestServer(
   store: StoreKind = 'sqlite',
   env: Record<string, string> = {},
-  workers: RunnerFactory[] = defaultWorkers,
+  /** `{ worker: false }`: the API without the delivery worker. */
+  options: StartOptions = {},
 ): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-test-'));
   const pgdb = store === 'postgres' ? await createTestDatabase() : null;
@@ -108,7 +105,7 @@ export async function startTestServer(
       cb();
     },
   });
-  const server = await startServer(config, createLogger(config.logLevel, sink), () => {}, workers);
+  const server = await startServer(config, createLogger(config.logLevel, sink), () => {}, options);
   const url = server.url!;
   return {
     url,
