@@ -1,6 +1,7 @@
 import type { DeliveryContext } from './context.ts';
 import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
-import { endpointOf, unreadableEndpointOf, webhookRowsByIds, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
+import { unreadableEndpointOf, webhookRowsByIds, type Endpoint } from '../store/webhooks.ts';
+import { createEndpointCache } from './endpoint-cache.ts';
 import { buildSignedRequest } from './request.ts';
 import { deliveryBody } from '../domain/alert-body.ts';
 import { isSuccess } from './attempt-outcome.ts';
@@ -76,7 +77,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   const buckets = createRateBuckets();
   const slots = createSlotAllocator({ total: concurrency });
   const outcomes = createOutcomeBatcher(ctx);
-  const decrypted = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
+  const endpoints = createEndpointCache(ctx.secrets);
   const lanes = new Map<string, Lane>();
   const attempts = new Set<Promise<void>>();
   let held = 0; // claimed and not yet sent back: queued + sending
@@ -231,17 +232,6 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     await releaseLeases(db, jobs.map((j) => j.claim), Date.now());
   }
 
-  /** The decrypted endpoint of a row, decrypted again only when the row changed. */
-  function endpointFor(row: WebhookRow, now: number): Endpoint {
-    const hit = decrypted.get(row.id);
-    if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) return { ...hit.endpoint, status: row.status as Endpoint['status'] };
-    const endpoint = endpointOf(row, ctx.secrets, now);
-    // The previous secret stops signing when it expires: rebuild then.
-    const prev = row.previous_secret_expires_at ? Date.parse(row.previous_secret_expires_at) : Infinity;
-    decrypted.set(row.id, { updatedAt: row.updated_at, expiresAt: prev > now ? prev : Infinity, endpoint });
-    return endpoint;
-  }
-
   /** Loads what a claimed batch needs and queues each delivery in its endpoint's lane. */
   async function dispatch(batch: ClaimedDelivery[]): Promise<void> {
     held += batch.length;
@@ -251,7 +241,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     const unreadable = new Set<string>();
     for (const row of rows) {
       try {
-        current.set(row.id, endpointFor(row, now));
+        current.set(row.id, endpoints.get(row, now));
       } catch (err) {
         ctx.logger.error({ err, webhook: row.id }, 'cannot decrypt webhook endpoint credentials');
         current.set(row.id, unreadableEndpointOf(row));

@@ -1,0 +1,30 @@
+import type { SecretBox } from '../domain/secret-box.ts';
+import { endpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts';
+
+/**
+ * Decrypted endpoints by id, so a worker opens an endpoint's sealed secret and credentials once per
+ * change of its row rather than once per claimed batch. An entry is good while the row's
+ * `updated_at` is the same and, during a secret rotation, until the previous secret expires (it
+ * stops signing then). The status is always taken from the row just read.
+ */
+export interface EndpointCache {
+  /** The endpoint of a row; throws when its sealed columns cannot be opened (another master key). */
+  get(row: WebhookRow, now: number): Endpoint;
+}
+
+export function createEndpointCache(secrets: SecretBox, maxEntries = 10_000): EndpointCache {
+  const entries = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
+  return {
+    get(row, now) {
+      const hit = entries.get(row.id);
+      if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) return { ...hit.endpoint, status: row.status as Endpoint['status'] };
+      const endpoint = endpointOf(row, secrets, now);
+      const prev = row.previous_secret_expires_at ? Date.parse(row.previous_secret_expires_at) : Infinity;
+      entries.delete(row.id);
+      // Deleted endpoints are never read again: the oldest entry goes once the cache is full.
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(row.id, { updatedAt: row.updated_at, expiresAt: prev > now ? prev : Infinity, endpoint });
+      return endpoint;
+    },
+  };
+}
