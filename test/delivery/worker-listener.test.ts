@@ -98,6 +98,8 @@ describe('worker health and metrics listener (serve --role worker, SWITCHBOARD_W
     }, 10_000, 'the worker to count the delivery');
     assert.equal(sample(after, 'switchboard_delivery_attempt_duration_seconds_count{outcome="success"}'), 1);
 
+    // The same rule as the API's own /metrics.
+    assert.equal((await fetch(`${apiProc.url}/metrics`)).status, 401);
     // The API process did not send it, so its own metrics have no delivery to show.
     const apiMetrics = await (await fetch(`${apiProc.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     assert.equal(sample(apiMetrics, 'switchboard_deliveries_total{outcome="succeeded"}'), null);
