@@ -21,6 +21,11 @@ export interface Receiver {
   counts: Map<string, number>;
   /** Resolves once at least `n` requests arrived; rejects after `timeoutMs` saying how many did. */
   waitForArrivals(n: number, timeoutMs?: number): Promise<Arrival[]>;
+  /**
+   * Resolves once no client holds a connection open. After the sending process exited, that is
+   * when every request it sent has been read (a socket closes after its data).
+   */
+  waitForNoConnections(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +66,19 @@ export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ st
     });
   });
   server.keepAliveTimeout = 30_000;
+  const sockets = new Set<import('node:net').Socket>();
+  let closeWaiters: (() => void)[] = [];
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) {
+        const ready = closeWaiters;
+        closeWaiters = [];
+        for (const w of ready) w();
+      }
+    });
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
@@ -81,6 +99,16 @@ export async function startReceiver(decide: (a: Arrival) => Answer = () => ({ st
         });
       }
       return arrivals.slice();
+    },
+    async waitForNoConnections(timeoutMs = 10_000) {
+      if (sockets.size === 0) return;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${sockets.size} connections still open after ${timeoutMs} ms`)), timeoutMs);
+        closeWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     },
     async close() {
       for (const res of hanging) res.destroy();

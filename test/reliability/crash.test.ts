@@ -142,8 +142,12 @@ describe('crash recovery', () => {
     const db = await createTestDatabase();
     const receiver = await startReceiver(() => ({ status: 200, delayMs: random.int(5) }));
     const env = { ...BASE_ENV, SWITCHBOARD_DATABASE_URL: db.url, SWITCHBOARD_MASTER_KEY: db.masterKey, SWITCHBOARD_DATA_DIR: os.tmpdir() };
-    const api = await startServerProcess(['--role', 'api'], env);
-    const workers = [await startServerProcess(['--role', 'worker'], env), await startServerProcess(['--role', 'worker'], env)];
+    // Started together (concurrent starts on an empty database are safe, test/store/master-key.test.ts).
+    const [api, ...workers] = await Promise.all([
+      startServerProcess(['--role', 'api'], env),
+      startServerProcess(['--role', 'worker'], env),
+      startServerProcess(['--role', 'worker'], env),
+    ]);
     try {
       const conversations = await setUp(api.url!, receiver.url);
       const load = startLoad(() => api.url, conversations);

@@ -49,8 +49,10 @@ describe('several processes on one PostgreSQL', () => {
       SWITCHBOARD_MASTER_KEY: db.masterKey,
       SWITCHBOARD_DATA_DIR: os.tmpdir(),
     };
-    const apis = [await startServerProcess(['--role', 'api'], env), await startServerProcess(['--role', 'api'], env)];
-    const workers = [await startServerProcess(['--role', 'worker'], env), await startServerProcess(['--role', 'worker'], env)];
+    // Started together (concurrent starts on an empty database are safe, test/store/master-key.test.ts).
+    const procs = await Promise.all(['api', 'api', 'worker', 'worker'].map((role) => startServerProcess(['--role', role], env)));
+    const apis = procs.slice(0, 2);
+    const workers = procs.slice(2);
     try {
       const a0 = client(apis[0].url!, OWNER_KEY);
       for (let i = 0; i < ENDPOINTS; i++) {

@@ -49,7 +49,8 @@ describe('graceful shutdown', () => {
       assert.equal(code, 0, first.stderr());
       // It waited for the two answers (1.5 s) and started nothing new.
       assert.ok(Date.now() - t0 >= 1000, `exited after ${Date.now() - t0} ms, before the attempts in flight ended`);
-      await sleep(300);
+      // The process is gone: once its connections to the receiver are closed, all it sent was read.
+      await receiver.waitForNoConnections();
       assert.equal(receiver.arrivals.length, 2, 'no attempt started after SIGTERM');
 
       const second = await startServerProcess([], env);
