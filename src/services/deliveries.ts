@@ -9,7 +9,7 @@ import type { EventT } from '../domain/schemas.ts';
 import { matches } from '../store/fan-out.ts';
 import { unparkEndpoint } from '../store/queue.ts';
 import * as store from '../store/deliveries.ts';
-import { getWebhookRow, lockEndpointRow, lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
+import { getWebhookRow, lockEndpointRow, updateWebhookRow, webhookRowsByIds } from '../store/webhooks.ts';
 import { getEventRouting } from '../store/events.ts';
 
 // Events examined per page while recovering; bounds memory, not the total.
@@ -51,10 +51,12 @@ export function createDeliveryService(ctx: ServiceContext) {
       const found = await store.getDelivery(db, caller.companyId, id);
       if (!found) throw notFound('delivery', id);
       await inTransaction(ctx, caller.companyId, async (work) => {
-        // Endpoint first, then delivery: the order enable and recover take them in.
-        const wh = await lockWebhookRow(work.trx, dialect, caller.companyId, found.webhook_id);
+        // Only the delivery is locked: a retry changes no endpoint state, and the worker recording
+        // an outcome locks the delivery and then its endpoint, so holding the endpoint here as well
+        // would deadlock with it (PostgreSQL).
+        const [wh] = await webhookRowsByIds(work.trx, [found.webhook_id]);
         const d = await store.lockCompanyDelivery(work.trx, dialect, caller.companyId, id);
-        if (!wh || !d) throw notFound('delivery', id);
+        if (!wh || wh.company_id !== caller.companyId || !d) throw notFound('delivery', id);
         if (wh.kind === 'listener') {
           throw new SwitchboardError(
             'conflict',

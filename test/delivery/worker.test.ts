@@ -468,6 +468,22 @@ for (const store of STORES) {
       assert.equal((await deliveries(c, disabled.id)).length, 1, 'an event while disabled made no delivery');
     });
 
+    it('answers concurrent retries of a failing delivery with 200 or 409, never a deadlock\'s 500', async () => {
+      const c = await fresh();
+      const r = await receiver((_req, res) => void res.writeHead(500).end());
+      const wh = await endpoint(c, `${r.url}/failing`, { retry: { schedule: [] }, failure_threshold: 1 });
+      await c.post('/v1/users', { name: 'keeps failing' });
+      const d = await settled(c, wh.id, 'failed');
+      const statuses = new Set<number>();
+      // Each retry's attempt fails and is recorded (delivery, then endpoint locked) while the next
+      // retries arrive.
+      for (let round = 0; round < 10; round++) {
+        for (const res of await Promise.all(Array.from({ length: 5 }, () => c.post(`/v1/deliveries/${d.id}/retry`)))) statuses.add(res.status);
+      }
+      assert.deepEqual([...statuses].filter((s) => s !== 200 && s !== 409), []);
+      await drained(wh.id);
+    });
+
     it('records a delivery whose endpoint credentials cannot be decrypted as failed attempts, on the retry schedule', async () => {
       const c = await fresh();
       const r = await receiver();
