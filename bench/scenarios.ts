@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { closedLoop, openLoop, summarise } from './lib/load.ts';
-import { BENCH, ROOT, forkReady, nowMs, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
+import { BENCH, ROOT, cpuMs, forkReady, nowMs, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
 import { api, ApiError, type Api } from './lib/api.ts';
 import { conversationRequest, messageEnvelope, messageRequest, messageText } from './lib/payload.ts';
 import { decodeSecret, generateSecret, signatureHeader } from '../src/domain/signing.ts';
@@ -257,6 +257,7 @@ async function measureDrain(o: {
   log: (s: string) => void;
 }): Promise<DrainResult> {
   const sampler = rssSampler(() => o.procs.map((p) => p.pid));
+  const cpuAtStart = o.procs.map((p) => cpuMs(p.pid) ?? 0);
   const began = nowMs();
   let delivered = 0;
   let duplicates = 0;
@@ -321,6 +322,8 @@ async function measureDrain(o: {
     }
   }
   const rssPeak = sampler.stop();
+  const cpu = o.procs.reduce((sum, p, i) => sum + (cpuMs(p.pid) ?? cpuAtStart[i]!) - cpuAtStart[i]!, 0);
+  if (delivered > 0) notes.push(`server CPU ${Math.round((cpu * 1000) / delivered)} µs/delivery`);
   const seconds = (tEnd - t0) / 1000;
   if (duplicates) notes.push(`${duplicates} duplicate arrivals`);
   if (badSignatures) notes.push(`${badSignatures} bad signatures`);

@@ -48,6 +48,24 @@ export function rssMb(pid: number | undefined): number | null {
   }
 }
 
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; null when it is
+ * gone. Beside a rate, CPU per delivery is the figure a busy shared machine disturbs least.
+ */
+export function cpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+// USER_HZ, 100 on Linux for every architecture Node supports.
+const CLOCK_TICKS_PER_S = 100;
+
 /** Samples the summed RSS of some processes on an interval and keeps the peak. */
 export function rssSampler(pids: () => (number | undefined)[], everyMs = 200) {
   let peak = 0;

@@ -3,16 +3,16 @@
  * rescheduled per the retry schedule, exhausted) and to its endpoint (the failure rule). The
  * batching of outcomes into transactions is outcome-batcher.ts's.
  */
-import type { Insertable } from 'kysely';
 import type { DeliveryContext } from './context.ts';
 import { runUnitOfWork, type Work } from '../store/unit-of-work.ts';
 import { countEvents } from '../metrics.ts';
-import type { Tables } from '../store/tables.ts';
 import type { OutboundResult } from './http-client.ts';
 import type { ClaimedDelivery } from '../store/queue.ts';
 import { lockDeliveries, unparkNext } from '../store/queue.ts';
-import { markExhausted, markSucceeded, resetFailureCount, scheduleRetry } from '../store/delivery-outcomes.ts';
-import { countAttempts, insertAttempts, type DeliveryRow } from '../store/deliveries.ts';
+import { markExhausted, resetFailureCount, scheduleRetry } from '../store/delivery-outcomes.ts';
+import { markSucceeded } from '../store/sql/mark-succeeded.ts';
+import { insertAttempts, type AttemptInsert } from '../store/sql/insert-attempts.ts';
+import { countAttempts, type DeliveryRow } from '../store/deliveries.ts';
 import type { Endpoint } from '../store/webhooks.ts';
 import { lockWebhookRow, updateWebhookRow } from '../store/webhooks.ts';
 import { nextDelayMs, parseRetryAfter } from '../domain/retry-policy.ts';
@@ -56,23 +56,25 @@ export const isSuccess = (r: OutboundResult) => r.statusCode !== null && r.statu
 export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[]): Promise<Recorded[]> {
   const dialect = ctx.database.dialect;
   return runUnitOfWork(ctx, batch[0].claim.company_id, async (work) => {
-    const rows = new Map((await lockDeliveries(work.trx, dialect, batch.map((a) => a.claim.id))).map((d) => [d.id, d]));
-    // A vanished delivery went with its deleted endpoint: nothing to record.
-    const live = batch.filter((a) => rows.has(a.claim.id));
     const now = Date.now();
-    await insertAttempts(work.trx, live.map((a) => attemptRow(ctx, a)));
+    // Successes, the bulk of any batch, finish in one statement that also says which claims were
+    // still ours. The rest (failures, and successes whose claim was not ours) read their rows:
+    // a failure's next state depends on them, and a row that is gone went with its deleted endpoint.
+    const outcomes = new Map<string, Outcome>();
+    const succeeded = await markSucceeded(work.trx, dialect, batch.filter((a) => isSuccess(a.result)).map((a) => a.claim), now);
+    for (const id of succeeded) outcomes.set(id, 'succeeded');
+    const others = batch.filter((a) => !succeeded.has(a.claim.id));
+    const rows = new Map(others.length === 0 ? [] : (await lockDeliveries(work.trx, dialect, others.map((a) => a.claim.id))).map((d) => [d.id, d]));
+    const live = batch.filter((a) => succeeded.has(a.claim.id) || rows.has(a.claim.id));
+    await insertAttempts(work.trx, dialect, live.map((a) => attemptRow(ctx, a)));
 
     // A lease that is not ours means the claim expired and another worker took the delivery (or
     // a person re-queued it): the attempt is history, but the delivery's state is theirs.
     const ours = (a: SentAttempt) => {
-      const d = rows.get(a.claim.id)!;
-      return d.status === 'pending' && Number(d.lease_until) === a.claim.lease_until;
+      const d = rows.get(a.claim.id);
+      return d !== undefined && d.status === 'pending' && Number(d.lease_until ?? 0) === a.claim.lease_until;
     };
-    const outcomes = new Map<string, Outcome>();
     const stopped = new Set<string>();
-    const succeeded = live.filter((a) => isSuccess(a.result) && ours(a)).map((a) => a.claim.id);
-    await markSucceeded(work.trx, succeeded, now);
-    for (const id of succeeded) outcomes.set(id, 'succeeded');
 
     // Per endpoint, in id order (rows are locked in one order, so concurrent batches cannot
     // deadlock): a success resets the counter, and only the failures after the batch's last
@@ -106,11 +108,11 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     // and wake the workers of other processes.
     let ordered = false;
     for (const a of live) {
-      const d = rows.get(a.claim.id)!;
       const o = outcomes.get(a.claim.id);
-      if (a.endpoint.ordering !== 'conversation' || d.conversation_id === null || d.sequence === null) continue;
+      const { conversation_id: conversationId, sequence } = a.claim;
+      if (a.endpoint.ordering !== 'conversation' || conversationId === null || sequence === null) continue;
       ordered = true;
-      if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, d.webhook_id, d.conversation_id, now);
+      if (o === 'succeeded' || o === 'exhausted') await unparkNext(work.trx, a.claim.webhook_id, conversationId, now);
     }
     if (ordered) await work.wakeWorkers();
     // The overview charts endpoints; a listen session's local answers are not their traffic.
@@ -126,7 +128,7 @@ function rollupOutcome(a: SentAttempt, o: Outcome | undefined): RollupOutcome {
   return 'retrying';
 }
 
-function attemptRow(ctx: DeliveryContext, a: SentAttempt): Insertable<Tables['attempts']> {
+function attemptRow(ctx: DeliveryContext, a: SentAttempt): AttemptInsert {
   const r = a.result;
   return {
     id: ctx.newId('att'),

@@ -1,5 +1,6 @@
 import type { DeliveryContext } from './context.ts';
-import { claimDue, loadEvents, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
+import { claimDue, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
+import { loadEvents } from '../store/sql/load-events.ts';
 import { unreadableEndpointOf, webhookRowsByIds, type Endpoint } from '../store/webhooks.ts';
 import { createEndpointCache } from './endpoint-cache.ts';
 import { buildSignedRequest } from './request.ts';
@@ -248,7 +249,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         unreadable.add(row.id);
       }
     }
-    const events = await loadEvents(db, [...new Set(batch.map((c) => c.event_id))]);
+    const events = await loadEvents(db, dialect, [...new Set(batch.map((c) => c.event_id))]);
     const unsent: Job[] = [];
     const touched = new Set<Lane>();
     for (const claim of batch) {

@@ -8,7 +8,7 @@ import { SETUP_EVENT } from '../domain/webhook-rules.ts';
 import * as store from '../store/listeners.ts';
 import { endpointOf, settingsColumns, type WebhookRow } from '../store/webhooks.ts';
 import { getDelivery } from '../store/deliveries.ts';
-import { loadEvents } from '../store/queue.ts';
+import { loadEvents } from '../store/sql/load-events.ts';
 import { buildSignedRequest } from '../delivery/request.ts';
 import { deliveryBody } from '../domain/alert-body.ts';
 import { recordAttempts, type Outcome } from '../delivery/attempt-outcome.ts';
@@ -127,7 +127,7 @@ export function createListenerService(ctx: ServiceContext) {
       const items = await store.pendingToStream(db, row.id, afterSeq, 100);
       if (items.length === 0) return { messages: [], lastSeq };
       const endpoint = endpointOf(row, ctx.secrets);
-      const events = await loadEvents(db, items.map((i) => i.event_id));
+      const events = await loadEvents(db, ctx.database.dialect, items.map((i) => i.event_id));
       const messages: StreamMessage[] = [];
       const stamps: { id: string; seq: number }[] = [];
       let seq = Math.max(lastSeq, await store.lastStreamedSeq(db, row.id));
@@ -150,12 +150,12 @@ export function createListenerService(ctx: ServiceContext) {
       const d = await getDelivery(db, caller.companyId, deliveryId);
       if (!d || d.webhook_id !== id) throw notFound('delivery', deliveryId);
       if (d.status !== 'pending') throw new SwitchboardError('conflict', `Delivery ${deliveryId} already has its result (${d.status}).`);
-      const events = await loadEvents(db, [d.event_id]);
+      const events = await loadEvents(db, ctx.database.dialect, [d.event_id]);
       const logged: Record<string, string> = {};
       for (const [k, v] of Object.entries(input.request_headers ?? {})) if (LOGGED_REQUEST_HEADERS.includes(k.toLowerCase())) logged[k.toLowerCase()] = String(v);
       const [recorded] = await recordAttempts(ctx, [
         {
-          claim: { id: d.id, company_id: d.company_id, event_id: d.event_id, webhook_id: id, attempt_count: Number(d.attempt_count), manual: false, lease_until: Number(d.lease_until) },
+          claim: { id: d.id, company_id: d.company_id, event_id: d.event_id, webhook_id: id, attempt_count: Number(d.attempt_count), manual: false, lease_until: Number(d.lease_until), conversation_id: d.conversation_id, sequence: d.sequence === null ? null : Number(d.sequence) },
           endpoint: endpointOf(row, ctx.secrets),
           eventType: events.get(d.event_id)?.type ?? '',
           at: new Date(),

@@ -89,24 +89,6 @@ export async function listAttempts(db: Kysely<Tables>, deliveryId: string): Prom
   }));
 }
 
-// Most rows per INSERT: 10 columns each, well under either store's bound-parameter limit.
-const ATTEMPT_ROWS_PER_INSERT = 256;
-
-/**
- * Inserts in chunks of power-of-two sizes (a batch of 37 is 32 + 4 + 1 rows). Every row count is
- * its own SQL text, and on SQLite its own cached prepared statement of about 1 KB of native memory
- * per row: the outcome batcher's batches of every size from 1 to 512 made ~100 of them. Power-of-two
- * chunks need 9 statements for any batch (see in-list.ts).
- */
-export async function insertAttempts(db: Kysely<Tables>, rows: Insertable<Tables['attempts']>[]): Promise<void> {
-  for (let i = 0; i < rows.length; ) {
-    let size = ATTEMPT_ROWS_PER_INSERT;
-    while (size > rows.length - i) size >>= 1;
-    await db.insertInto('attempts').values(rows.slice(i, i + size)).execute();
-    i += size;
-  }
-}
-
 export async function countAttempts(db: Kysely<Tables>, deliveryId: string): Promise<number> {
   const row = await db
     .selectFrom('attempts')

@@ -1,22 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
-import { padIn } from './in-list.ts';
 
 /**
  * The writes that end an attempt's claim (delivery/attempt-outcome.ts decides which): each one
  * clears the lease and a manual retry's mark, so the delivery is claimable again only as its new
  * state says.
  */
-
-/** Every delivery of `ids` succeeded: one statement for the batch. */
-export async function markSucceeded(trx: Kysely<Tables>, ids: string[], now: number): Promise<void> {
-  if (ids.length === 0) return;
-  await trx
-    .updateTable('deliveries')
-    .set((eb) => ({ status: 'succeeded', attempt_count: eb('attempt_count', '+', 1), lease_until: null, next_attempt_at: null, manual: 0, updated_at: new Date(now).toISOString() }))
-    .where('id', 'in', padIn(ids))
-    .execute();
-}
 
 /** A failed attempt with a retry left: due again at `dueAt`, `attempts` charged to the schedule. */
 export async function scheduleRetry(trx: Kysely<Tables>, id: string, attempts: number, dueAt: number, now: number): Promise<void> {

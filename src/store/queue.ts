@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
 import { padIn } from './in-list.ts';
+import { selectDue } from './sql/select-due.ts';
+import { leaseDeliveries } from './sql/lease-deliveries.ts';
 
 /**
  * The delivery queue: pending rows of `deliveries`, claimed with a lease. A delivery is claimable
@@ -35,6 +37,9 @@ export interface ClaimedDelivery {
   manual: boolean;
   /** The lease this claim holds; it also identifies the claim when the outcome is recorded. */
   lease_until: number;
+  /** The conversation and its sequence, for `ordering: conversation` endpoints (un-parking the next one). */
+  conversation_id: string | null;
+  sequence: number | null;
 }
 
 export interface ClaimOptions {
@@ -74,7 +79,7 @@ const SCAN_FACTOR = 2;
  */
 export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOptions): Promise<ClaimResult> {
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
-    const candidates = await selectCandidates(trx, o);
+    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR });
     if (candidates.length === 0) return { claimed: [], parked: 0 };
     const taken = new Map<string, number>();
     const chosen: string[] = [];
@@ -99,72 +104,21 @@ export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOpt
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
     // that dies holds its deliveries until they run out.
     const lease = o.now + o.leaseMs + longestTimeout;
-    const lockable = trx
-      .selectFrom('deliveries')
-      .select('id')
-      .where('id', 'in', padIn(chosen))
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', o.now)]))
-      .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
-    const rows = await trx
-      .updateTable('deliveries')
-      .set({ lease_until: lease, next_attempt_at: lease })
-      .where('id', 'in', lockable)
-      .returning(['id', 'company_id', 'event_id', 'webhook_id', 'attempt_count', 'manual'])
-      .execute();
+    const rows = await leaseDeliveries(trx, dialect, chosen, o.now, lease);
     // Keep the candidates' order (oldest due first); RETURNING does not promise one.
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const claimed = chosen.flatMap((id) => {
+    const claimed = chosen.flatMap((id): ClaimedDelivery[] => {
       const r = byId.get(id);
-      return r ? [{ ...r, attempt_count: Number(r.attempt_count), manual: Number(r.manual) === 1, lease_until: lease }] : [];
+      return r
+        ? [{
+            id: r.id, company_id: r.company_id, event_id: r.event_id, webhook_id: r.webhook_id, attempt_count: Number(r.attempt_count),
+            manual: Number(r.manual) === 1, lease_until: lease, conversation_id: r.conversation_id, sequence: r.sequence === null ? null : Number(r.sequence),
+          }]
+        : [];
     });
     return { claimed, parked };
   };
   return dialect === 'postgres' ? run(db) : db.transaction().execute(run);
-}
-
-async function selectCandidates(db: Kysely<Tables>, o: ClaimOptions) {
-  return (
-    db
-      .selectFrom('deliveries as d')
-      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .select((eb) => [
-        'd.id',
-        'd.webhook_id',
-        'd.manual',
-        'w.max_in_flight',
-        'w.timeout_ms',
-        'w.status as webhook_status',
-        // For ordered endpoints: the nearest earlier delivery of the conversation still pending.
-        eb
-          .case()
-          .when(eb.and([eb('w.ordering', '=', 'conversation'), eb('d.sequence', 'is not', null), eb('d.conversation_id', 'is not', null)]))
-          .then(
-            eb
-              .selectFrom('deliveries as p')
-              .select('p.id')
-              .whereRef('p.webhook_id', '=', 'd.webhook_id')
-              .whereRef('p.conversation_id', '=', 'd.conversation_id')
-              .where('p.status', '=', 'pending')
-              .whereRef('p.sequence', '<', 'd.sequence')
-              .orderBy('p.sequence', 'desc')
-              .limit(1),
-          )
-          .else(null)
-          .end()
-          .as('pred'),
-      ])
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', o.now)
-      // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
-      .where('w.kind', '=', 'endpoint')
-      .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', o.now)]))
-      .$if(o.exclude.length > 0, (q) => q.where('d.webhook_id', 'not in', o.exclude))
-      // No tie-breaker: the due index gives this order, and a second key would sort every due row.
-      .orderBy('d.next_attempt_at')
-      .limit(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR)
-      .execute()
-  );
 }
 
 /**
@@ -294,13 +248,6 @@ export async function lockDeliveries(trx: Kysely<Tables>, dialect: Dialect, ids:
   let q = trx.selectFrom('deliveries').selectAll().where('id', 'in', padIn(ids)).orderBy('id');
   if (dialect === 'postgres') q = q.forUpdate();
   return q.execute();
-}
-
-/** Event payloads and types by id, for a claimed batch. */
-export async function loadEvents(db: Kysely<Tables>, ids: string[]): Promise<Map<string, { type: string; payload: string }>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('events').select(['id', 'type', 'payload']).where('id', 'in', padIn(ids)).execute();
-  return new Map(rows.map((r) => [r.id, { type: r.type, payload: r.payload }]));
 }
 
 /**

@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely';
+import { run, type Dialect } from './statement.ts';
+
+export interface AttemptInsert {
+  id: string;
+  delivery_id: string;
+  webhook_id: string;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  /** JSON text. */
+  request_headers: string;
+  /** JSON text. */
+  response_headers: string;
+  response_body: string | null;
+}
+
+// One statement for the whole batch, whatever its size: the rows travel as one JSON array.
+const INSERT = {
+  sqlite: `INSERT INTO attempts (id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body)
+    SELECT value ->> 'id', value ->> 'delivery_id', value ->> 'webhook_id', value ->> 'at', value ->> 'status_code', value ->> 'error',
+           value ->> 'duration_ms', value ->> 'request_headers', value ->> 'response_headers', value ->> 'response_body'
+    FROM json_each(?)`,
+  postgres: `INSERT INTO attempts (id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body)
+    SELECT id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body
+    FROM json_populate_recordset(NULL::attempts, $1::json)`,
+};
+
+/** Appends attempt rows (the delivery log's history). */
+export async function insertAttempts(trx: Kysely<any>, dialect: Dialect, rows: AttemptInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  await run(trx, dialect, INSERT, [JSON.stringify(rows)]);
+}

@@ -1,0 +1,31 @@
+import { CompiledQuery, type Kysely } from 'kysely';
+
+/**
+ * The queue's hot statements are written once as SQL text per dialect and run as they are: no
+ * query building per call, and one prepared statement each (SQLite caches statements by text,
+ * store/database.ts). Lists travel as one parameter, a JSON array read with json_each on SQLite
+ * and a typed array on PostgreSQL, so a batch of any size is the same text. One file per queue
+ * operation, after graphile-worker's src/sql/.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Statement {
+  sqlite: string;
+  postgres: string;
+}
+
+export interface Result<R> {
+  rows: R[];
+  /** Rows written by an INSERT, UPDATE or DELETE without RETURNING. */
+  changes: number;
+}
+
+export async function run<R = Record<string, unknown>>(db: Kysely<any>, dialect: Dialect, stmt: Statement, params: unknown[]): Promise<Result<R>> {
+  const r = await db.executeQuery<R>(CompiledQuery.raw(stmt[dialect], params));
+  return { rows: r.rows, changes: Number(r.numAffectedRows ?? 0n) };
+}
+
+/** A list parameter: JSON text for SQLite's json_each, the array itself for PostgreSQL. */
+export function list(dialect: Dialect, values: readonly unknown[]): unknown {
+  return dialect === 'sqlite' ? JSON.stringify(values) : values;
+}
