@@ -27,7 +27,7 @@ const platform = await createPlatform(config, createLogger('warn'));
 const boot = (await bootstrap(platform, null))!;
 const caller = { companyId: boot.companyId, keyId: 'key_bench', role: 'owner' as const };
 await platform.services.webhooks.create(caller, { url: 'http://127.0.0.1:9/hook', events: ['message.received'], max_in_flight: 64 } as never);
-const convs = await Promise.all(Array.from({ length: 16 }, () => platform.services.conversations.create(caller, { channel: 'whatsapp', direction: 'inbound' } as never)));
+const convs = await Promise.all(Array.from({ length: Number(process.env.CONVS ?? 64) }, () => platform.services.conversations.create(caller, { channel: 'whatsapp', direction: 'inbound' } as never)));
 const text = 'Hello, I would like to change the delivery address of my order. '.repeat(10);
 for (let i = 0; i < total; i += 256) {
   await Promise.all(Array.from({ length: Math.min(256, total - i) }, (_, k) =>
@@ -42,7 +42,7 @@ const t0 = performance.now();
 let done = 0;
 const pending: Promise<unknown>[] = [];
 while (done < total) {
-  const { claimed } = await claimDue(db, dialect, { now: Date.now(), limit: 256, expected: 256, leaseMs: 30_000, exclude: [], room: () => 1000 });
+  const { claimed } = await claimDue(platform.database, { now: Date.now(), limit: Number(process.env.CLAIM ?? 256), expected: Number(process.env.CLAIM ?? 256), leaseMs: 30_000, exclude: [], room: () => 1000 });
   if (claimed.length === 0) { await Promise.all(pending); if (done >= total) break; continue; }
   const rows = await webhookRowsByIds(db, [...new Set(claimed.map((c) => c.webhook_id))]);
   const endpoint = endpoints.get(rows[0]!, Date.now());
@@ -52,7 +52,7 @@ while (done < total) {
     const signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(Date.now() / 1000) });
     pending.push(outcomes.record({ claim, endpoint, eventType: event.type, at: new Date(), loggedHeaders: signed.loggedHeaders, result }).then(() => done++));
   }
-  if (pending.length > 512) await Promise.all(pending.splice(0));
+  if (pending.length >= Number(process.env.REC ?? process.env.CLAIM ?? 256)) await Promise.all(pending.splice(0));
 }
 await Promise.all(pending);
 const cpu = process.cpuUsage(cpu0);

@@ -94,6 +94,24 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     ring = null;
     r?.();
   };
+  // A claim that left out some endpoints and found nothing had to read every due row of theirs to
+  // say so: with one busy endpoint holding a backlog, that is the whole backlog, after every round
+  // that fills its lane. The answer stands for claims leaving out at least the same endpoints,
+  // until something may have become due elsewhere: a notification, a retry or a release here, or
+  // NEXT_DUE_REFRESH_MS (retries and leases coming due on their own).
+  let nothingElse: { excluded: Set<string>; until: number } | null = null;
+  // Counts the moments rows may have become due, so a claim that ran across one does not record
+  // an answer that was already stale when it returned.
+  let dueGeneration = 0;
+  const mayBeDue = () => {
+    dueGeneration++;
+    nothingElse = null;
+  };
+  /** Rows may have become due (a retry scheduled, a conversation's next one): look again. */
+  const somethingDue = () => {
+    mayBeDue();
+    doorbell();
+  };
 
   // A lane holds one round being sent and up to two waiting, and asks for more once a whole
   // round fits: claims come in rounds of max_in_flight while the round waiting keeps it busy.
@@ -191,7 +209,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     }
     // A retry is scheduled (maybe due at once), or the conversation's next delivery became
     // claimable: either way the loop must look again, now that the outcome committed.
-    else if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
+    else if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') somethingDue();
   }
 
   /** Keeps an attempt's promise until it settles, so stop() can wait for it. */
@@ -223,7 +241,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
       held--;
     }
     if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
-    if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') doorbell();
+    if (recorded.outcome === 'retrying' || endpoint.ordering === 'conversation') somethingDue();
   }
 
   /** Gives claimed deliveries back unsent: no attempt counted, due again now. */
@@ -231,6 +249,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     if (jobs.length === 0) return;
     held -= jobs.length;
     await releaseLeases(db, jobs.map((j) => j.claim), Date.now());
+    mayBeDue();
   }
 
   /** Loads what a claimed batch needs and queues each delivery in its endpoint's lane. */
@@ -305,6 +324,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         notified = false;
         signal = ctx.notifier.wait(pollMs).then(() => {
           notified = true;
+          mayBeDue();
         });
       }
       const bell = new Promise<void>((resolve) => (ring = resolve));
@@ -316,10 +336,12 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
           const now = Date.now();
           const exclude = excluded(now);
           const skipped = new Set(exclude);
+          if (nothingElse && (now >= nothingElse.until || ![...nothingElse.excluded].every((id) => skipped.has(id)))) nothingElse = null;
           // Room in the lanes this process has, plus a share for endpoints it has no lane for.
           let expected = minClaim;
           for (const lane of lanes.values()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, laneRoom(lane));
-          const { claimed: batch, parked } = await claimDue(db, dialect, {
+          const generation = dueGeneration;
+          const { claimed: batch, parked } = nothingElse ? { claimed: [], parked: 0 } : await claimDue(ctx.database, {
             now,
             limit: want,
             expected,
@@ -330,6 +352,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
               return lane ? laneRoom(lane) : 3 * slots.endpointCap(maxInFlight);
             },
           });
+          if (batch.length === 0 && parked === 0 && exclude.length > 0 && generation === dueGeneration) nothingElse ??= { excluded: skipped, until: now + NEXT_DUE_REFRESH_MS };
           if (batch.length > 0) await dispatch(batch);
           // Took all it looked for: there may be more behind (new endpoints now have lanes).
           more = batch.length >= Math.min(want, expected) || parked > 0;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
+import type { Database } from './database.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
 import { padIn } from './in-list.ts';
 import { selectDue } from './sql/select-due.ts';
@@ -67,9 +68,10 @@ export interface ClaimResult {
 
 type Dialect = 'sqlite' | 'postgres';
 
-// Candidates read per claim, relative to the batch: room for rows that other workers win, that
-// the per-endpoint room trims away, or that get parked.
-const SCAN_FACTOR = 2;
+// Candidates read per claim, relative to the batch: room for rows that the per-endpoint room trims
+// away or that get parked, and on PostgreSQL for rows that other workers win (SKIP LOCKED). Each
+// row read costs about as much as the lease it may get, so SQLite, alone on its store, reads less.
+const SCAN_FACTOR: Record<Dialect, number> = { sqlite: 1.25, postgres: 2 };
 
 /**
  * Claims up to `limit` due deliveries, oldest due first: candidates are read, the ones that
@@ -77,9 +79,10 @@ const SCAN_FACTOR = 2;
  * FOR UPDATE SKIP LOCKED (concurrent workers split the rows; conditions are re-checked on the
  * locked row), on SQLite in one transaction (the process owns the store).
  */
-export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOptions): Promise<ClaimResult> {
+export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimResult> {
+  const { db, dialect } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
-    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR });
+    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR[dialect]) });
     if (candidates.length === 0) return { claimed: [], parked: 0 };
     const taken = new Map<string, number>();
     const chosen: string[] = [];
@@ -118,7 +121,8 @@ export async function claimDue(db: Kysely<Tables>, dialect: Dialect, o: ClaimOpt
     });
     return { claimed, parked };
   };
-  return dialect === 'postgres' ? run(db) : db.transaction().execute(run);
+  // On SQLite the claim joins the group commit: it shares a COMMIT with outcomes written meanwhile.
+  return dialect === 'postgres' ? run(db) : database.transaction(run);
 }
 
 /**
