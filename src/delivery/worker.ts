@@ -9,6 +9,8 @@ import { isSuccess } from './attempt-outcome.ts';
 import { createOutcomeBatcher } from './outcome-batcher.ts';
 import { createRateBuckets } from './rate-buckets.ts';
 import { createSlotAllocator } from './slots.ts';
+import { createLanes, type Job, type Lane } from './lanes.ts';
+import { createClaimMemo } from './claim-memo.ts';
 
 /** The delivery worker as the server runs it: started with the process, stopped with it. */
 export interface DeliveryWorker {
@@ -36,34 +38,18 @@ const LEASE_MARGIN_MS = 2000;
 /** The attempt error of a delivery whose endpoint's sealed credentials or secret cannot be opened. */
 export const UNDECRYPTABLE_ERROR = 'cannot decrypt endpoint credentials: the master key differs from the one that sealed them';
 
-interface Job {
-  claim: ClaimedDelivery;
-  event: { type: string; payload: string };
-}
-
-/**
- * One endpoint's share of this process: claimed deliveries waiting for a slot, and the number
- * being sent. It holds up to three rounds of its slot cap (one sending, two waiting), so the
- * next request goes out the moment a response comes back, without a trip to the store.
- */
-interface Lane {
-  endpoint: Endpoint;
-  queue: Job[];
-  active: number;
-  rateTimer: NodeJS.Timeout | null;
-}
-
 /**
  * The delivery worker: claim due deliveries -> send each outside any transaction -> record the
  * attempt and reschedule or finish (group-committed, see outcome-batcher.ts). The claim query applies
  * the rules that must hold across processes (leases, endpoint status, conversation order); this
  * process then holds each endpoint to `rate_limit_per_s` (per process: N worker processes may
  * send N times as much), and shares `config.workerConcurrency` send slots between companies and
- * endpoints (slots.ts: an endpoint at most its `max_in_flight` and the company share, a company
- * at most its share while others wait, free slots handed out round-robin). A slow or hanging
- * endpoint only ever fills its own share, and a full lane is left out of claims, so it never
- * holds others up. Idle, the loop sleeps until the next
- * retry is due (at most `pollMs`), a notification arrives, or a lane has room again.
+ * endpoints (lanes.ts hands them out, slots.ts decides whose turn: an endpoint at most its
+ * `max_in_flight` and the company share, a company at most its share while others wait, free
+ * slots round-robin). A slow or hanging endpoint only ever fills its own share, and a full lane
+ * is left out of claims, so it never holds others up (claim-memo.ts keeps that cheap). Idle, the
+ * loop sleeps until the next retry is due (at most `pollMs`), a notification arrives, or a lane
+ * has room again.
  */
 export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions = {}): DeliveryWorker {
   const { db, dialect } = ctx.database;
@@ -79,7 +65,6 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   const slots = createSlotAllocator({ total: concurrency });
   const outcomes = createOutcomeBatcher(ctx);
   const endpoints = createEndpointCache(ctx.secrets);
-  const lanes = new Map<string, Lane>();
   const attempts = new Set<Promise<void>>();
   let held = 0; // claimed and not yet sent back: queued + sending
   let stopping = false;
@@ -94,84 +79,33 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     ring = null;
     r?.();
   };
-  // A claim that left out some endpoints and found nothing had to read every due row of theirs to
-  // say so: with one busy endpoint holding a backlog, that is the whole backlog, after every round
-  // that fills its lane. The answer stands for claims leaving out at least the same endpoints,
-  // until something may have become due elsewhere: a notification, a retry or a release here, or
-  // NEXT_DUE_REFRESH_MS (retries and leases coming due on their own).
-  let nothingElse: { excluded: Set<string>; until: number } | null = null;
-  // Counts the moments rows may have become due, so a claim that ran across one does not record
-  // an answer that was already stale when it returned.
-  let dueGeneration = 0;
-  const mayBeDue = () => {
-    dueGeneration++;
-    nothingElse = null;
-  };
+  const memo = createClaimMemo(NEXT_DUE_REFRESH_MS);
   /** Rows may have become due (a retry scheduled, a conversation's next one): look again. */
   const somethingDue = () => {
-    mayBeDue();
+    memo.mayBeDue();
     doorbell();
   };
 
-  // A lane holds one round being sent and up to two waiting, and asks for more once a whole
-  // round fits: claims come in rounds of max_in_flight while the round waiting keeps it busy.
-  const capacity = (lane: Lane) => 3 * slots.endpointCap(lane.endpoint.maxInFlight);
-  const laneRoom = (lane: Lane) => capacity(lane) - lane.queue.length - lane.active;
-
-  function laneFor(endpoint: Endpoint): Lane {
-    let lane = lanes.get(endpoint.id);
-    if (!lane) {
-      lane = { endpoint, queue: [], active: 0, rateTimer: null };
-      lanes.set(endpoint.id, lane);
-    }
-    lane.endpoint = endpoint;
-    return lane;
-  }
-
-  /** Tells the slot allocator how much the lane has waiting (nothing while out of rate tokens). */
-  function offer(lane: Lane): void {
-    slots.setWaiting(lane.endpoint.id, lane.endpoint.companyId, lane.endpoint.maxInFlight, lane.rateTimer || stopping ? 0 : lane.queue.length);
-  }
-
-  /** Hands the free slots out, in the allocator's turn, to the lanes with deliveries waiting. */
-  function schedule(): void {
-    for (let id = slots.grant(); id !== null && !stopping; id = slots.grant()) {
-      const lane = lanes.get(id)!;
-      while (lane.queue.length > 0 && lane.queue[0].claim.lease_until - Date.now() < lane.endpoint.timeoutMs + LEASE_MARGIN_MS) {
-        // It waited too long here: sending now could outlive the lease and race another worker.
-        void giveBack(lane.queue.splice(0, 1)).catch((err: unknown) => ctx.logger.error({ err }, 'releasing an expired claim failed'));
-      }
-      const wait = lane.queue.length === 0 ? 0 : buckets.take(lane.endpoint.id, lane.endpoint.rateLimitPerS, Date.now());
-      if (lane.queue.length === 0 || wait > 0) {
-        slots.release(id);
-        if (wait > 0) {
-          lane.rateTimer ??= setTimeout(() => {
-            lane.rateTimer = null;
-            offer(lane);
-            schedule();
-          }, wait);
-        }
-        offer(lane);
-        continue;
-      }
-      const job = lane.queue.shift()!;
-      lane.active++;
-      offer(lane);
+  const lanes = createLanes({
+    slots,
+    buckets,
+    leaseMarginMs: LEASE_MARGIN_MS,
+    start(lane, job) {
       const p: Promise<void> = send(lane, job)
         .catch((err: unknown) => ctx.logger.error({ err, delivery: job.claim.id }, 'recording a delivery attempt failed'))
         .finally(() => attempts.delete(p));
       attempts.add(p);
-    }
-  }
+    },
+    expired(jobs) {
+      void giveBack(jobs).catch((err: unknown) => ctx.logger.error({ err }, 'releasing an expired claim failed'));
+    },
+  });
 
-  /** A slot came free: hand it to whoever's turn it is (this lane or another). */
+  /** A slot came free: hand it to whoever's turn it is (this lane or another); claim when a round fits. */
   function freed(lane: Lane): void {
-    lane.active--;
     held--;
-    slots.release(lane.endpoint.id);
-    schedule();
-    if (laneRoom(lane) >= slots.endpointCap(lane.endpoint.maxInFlight) || held === 0) doorbell();
-    if (lane.queue.length === 0 && lane.active === 0 && !lane.rateTimer) lanes.delete(lane.endpoint.id);
+    lanes.done(lane);
+    if (lanes.hasRoomForRound(lane) || held === 0) doorbell();
   }
 
   async function send(lane: Lane, job: Job): Promise<void> {
@@ -203,9 +137,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     const recorded = await outcomes.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
     if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
     if (recorded.endpointStopped) {
-      const waiting = lane.queue.splice(0);
-      offer(lane);
-      await giveBack(waiting);
+      await giveBack(lanes.empty(lane));
     }
     // A retry is scheduled (maybe due at once), or the conversation's next delivery became
     // claimable: either way the loop must look again, now that the outcome committed.
@@ -249,7 +181,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     if (jobs.length === 0) return;
     held -= jobs.length;
     await releaseLeases(db, jobs.map((j) => j.claim), Date.now());
-    mayBeDue();
+    memo.mayBeDue();
   }
 
   /** Loads what a claimed batch needs and queues each delivery in its endpoint's lane. */
@@ -280,23 +212,20 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         unsent.push({ claim, event: event ?? { type: '', payload: '' } });
         // Whatever its lane still holds waits too.
         const stale = endpoint && endpoint.status !== 'active' && !claim.manual ? lanes.get(endpoint.id) : undefined;
-        if (stale) {
-          unsent.push(...stale.queue.splice(0));
-          offer(stale);
-        }
+        if (stale) unsent.push(...lanes.empty(stale));
         continue;
       }
       if (unreadable.has(endpoint.id)) {
         track(failUnsendable(endpoint, { claim, event }));
         continue;
       }
-      const lane = laneFor(endpoint);
+      const lane = lanes.laneFor(endpoint);
       lane.queue.push({ claim, event });
       touched.add(lane);
     }
     await giveBack(unsent);
-    for (const lane of touched) offer(lane);
-    schedule();
+    for (const lane of touched) lanes.offer(lane);
+    lanes.schedule();
   }
 
   let nextDue: { at: number | null; checked: number } = { at: null, checked: 0 };
@@ -310,7 +239,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   /** Endpoints this process takes nothing for now: lanes that are full, or out of rate tokens. */
   function excluded(now: number): string[] {
     const out = new Set(buckets.empty(now));
-    for (const lane of lanes.values()) if (laneRoom(lane) <= 0) out.add(lane.endpoint.id);
+    for (const lane of lanes.all()) if (lanes.room(lane) <= 0) out.add(lane.endpoint.id);
     return [...out];
   }
 
@@ -324,7 +253,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         notified = false;
         signal = ctx.notifier.wait(pollMs).then(() => {
           notified = true;
-          mayBeDue();
+          memo.mayBeDue();
         });
       }
       const bell = new Promise<void>((resolve) => (ring = resolve));
@@ -336,12 +265,11 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
           const now = Date.now();
           const exclude = excluded(now);
           const skipped = new Set(exclude);
-          if (nothingElse && (now >= nothingElse.until || ![...nothingElse.excluded].every((id) => skipped.has(id)))) nothingElse = null;
           // Room in the lanes this process has, plus a share for endpoints it has no lane for.
           let expected = minClaim;
-          for (const lane of lanes.values()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, laneRoom(lane));
-          const generation = dueGeneration;
-          const { claimed: batch, parked } = nothingElse ? { claimed: [], parked: 0 } : await claimDue(ctx.database, {
+          for (const lane of lanes.all()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, lanes.room(lane));
+          const { skip, token } = memo.before(skipped, now);
+          const { claimed: batch, parked } = skip ? { claimed: [], parked: 0 } : await claimDue(ctx.database, {
             now,
             limit: want,
             expected,
@@ -349,10 +277,10 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
             exclude,
             room: (id, maxInFlight) => {
               const lane = lanes.get(id);
-              return lane ? laneRoom(lane) : 3 * slots.endpointCap(maxInFlight);
+              return lane ? lanes.room(lane) : lanes.roomForNew(maxInFlight);
             },
           });
-          if (batch.length === 0 && parked === 0 && exclude.length > 0 && generation === dueGeneration) nothingElse ??= { excluded: skipped, until: now + NEXT_DUE_REFRESH_MS };
+          if (batch.length === 0 && parked === 0) memo.foundNothing(token, skipped, now);
           if (batch.length > 0) await dispatch(batch);
           // Took all it looked for: there may be more behind (new endpoints now have lanes).
           more = batch.length >= Math.min(want, expected) || parked > 0;
@@ -378,16 +306,11 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     },
     async stop() {
       stopping = true;
+      // No slot is handed out from now on; deliveries claimed but not sent go back to the queue at once.
+      const waiting = lanes.stop();
       onStop();
       await loopDone;
-      // Deliveries claimed but not sent go back to the queue at once.
-      const waiting: Job[] = [];
-      for (const lane of lanes.values()) {
-        if (lane.rateTimer) clearTimeout(lane.rateTimer);
-        lane.rateTimer = null;
-        waiting.push(...lane.queue.splice(0));
-        offer(lane);
-      }
+      waiting.push(...lanes.stop());
       await giveBack(waiting).catch((err: unknown) => ctx.logger.error({ err }, 'releasing unsent deliveries failed'));
       // Attempts in flight finish and are recorded; one still hanging after the grace period keeps
       // its lease, which expires, so another worker sends it again (at least once).
