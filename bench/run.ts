@@ -13,7 +13,9 @@ import * as S from './scenarios.ts';
 import { killAllChildren, ROOT } from './lib/proc.ts';
 import { machine, table, writeResults, markdown, type Results, type Row } from './lib/report.ts';
 
-const ORDER = ['raw', 'api', 'drain', 'latency', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'console-overview', 'noisy-neighbour'] as const;
+const ORDER = [
+  'raw', 'api', 'drain', 'latency', 'latency-max', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'peer-graphile-worker', 'console-overview', 'noisy-neighbour',
+] as const;
 type Name = (typeof ORDER)[number];
 /** Baselines each scenario's ratio needs from the same run. */
 const NEEDS: Partial<Record<Name, Name[]>> = {
@@ -22,6 +24,8 @@ const NEEDS: Partial<Record<Name, Name[]>> = {
   'postgres-drain': ['raw'],
   backlog: ['drain'],
   'peer-bullmq': ['drain'],
+  'peer-graphile-worker': ['postgres-drain'],
+  'latency-max': ['raw'],
 };
 
 const { values } = parseArgs({
@@ -75,11 +79,13 @@ const run: Record<Name, () => Promise<Row>> = {
   api: () => S.apiScenario(opts),
   drain: () => S.drain(opts, base),
   latency: () => S.latency(opts),
+  'latency-max': () => S.latencyMax(opts, base),
   fanout: () => S.fanout(opts, base),
   isolation: () => S.isolation(opts),
   backlog: () => S.backlog(opts, base),
   'peer-bullmq': () => S.peerBullmq(opts, base),
   'postgres-drain': () => S.postgresDrain(opts, base),
+  'peer-graphile-worker': () => S.peerGraphileWorker(opts, base),
   'console-overview': () => S.consoleOverview(opts),
   'noisy-neighbour': () => S.noisyNeighbour(opts),
 };
@@ -99,8 +105,7 @@ for (const name of ORDER) {
     }
   }
   if (!asked.includes(name)) r.notes = `(baseline) ${r.notes}`;
-  if (name === 'raw') base.raw = r;
-  if (name === 'drain') base.drain = r;
+  base[name] = r;
   results.scenarios[name] = r;
   log(`   ${name} done in ${((Date.now() - started) / 1000).toFixed(0)} s: ${r.deliveries_per_s ?? '-'} /s, ratio ${r.ratio ?? '-'}, ${r.notes}`);
 }

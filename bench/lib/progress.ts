@@ -1,0 +1,48 @@
+import { nowMs } from './proc.ts';
+
+/**
+ * Progress lines during a scenario's long waits (drains, seeding, steady-rate phases): the bench
+ * never stays silent for 5 s. Every scenario logs through these, e.g.
+ *
+ *   drain: 23,400/50,000 delivered (4,870/s)
+ *   seeding 1,000,000 events x 1 endpoint(s): 12 s
+ */
+
+/** Lines come this often (below 5 s, so a line is never more than 5 s after the previous one). */
+export const PROGRESS_EVERY_MS = 4000;
+
+/** What a progress line says: counts (the rate since the previous line is added), or a phrase (the elapsed time is added). */
+export type ProgressSample = string | { done: number; total?: number; unit: string; extra?: string };
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+
+/** Logs `  label: <sample>` every `everyMs` until stopped; call the returned function to stop. */
+export function progress(log: (line: string) => void, label: string, sample: () => ProgressSample, everyMs = PROGRESS_EVERY_MS): () => void {
+  const began = nowMs();
+  let prevAt = began;
+  let prevDone = 0;
+  const timer = setInterval(() => {
+    const t = nowMs();
+    const s = sample();
+    if (typeof s === 'string') {
+      log(`  ${label}: ${s}, ${n((t - began) / 1000)} s`);
+    } else {
+      const rate = t > prevAt ? ((s.done - prevDone) * 1000) / (t - prevAt) : 0;
+      prevAt = t;
+      prevDone = s.done;
+      log(`  ${label}: ${n(s.done)}${s.total === undefined ? '' : `/${n(s.total)}`} ${s.unit} (${n(rate)}/s)${s.extra ? `, ${s.extra}` : ''}`);
+    }
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Runs `fn` with progress lines while it runs. */
+export async function withProgress<T>(log: (line: string) => void, label: string, sample: () => ProgressSample, fn: () => Promise<T>): Promise<T> {
+  const stop = progress(log, label, sample);
+  try {
+    return await fn();
+  } finally {
+    stop();
+  }
+}
