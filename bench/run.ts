@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import * as S from './scenarios.ts';
 import { killAllChildren, ROOT } from './lib/proc.ts';
 import { machine, table, writeResults, markdown, type Results, type Row } from './lib/report.ts';
+import { heartbeat } from './lib/progress.ts';
 
 const ORDER = [
   'raw', 'api', 'drain', 'latency', 'latency-max', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'peer-graphile-worker', 'console-overview', 'noisy-neighbour',
@@ -74,20 +75,20 @@ const results: Results = { machine: machine(), started_at: new Date().toISOStrin
 
 const notRun = (reason: string): Row => ({ deliveries_per_s: null, ratio: null, p50_ms: null, p99_ms: null, rss_mb: null, n: null, notes: `not run: ${reason}` });
 
-const run: Record<Name, () => Promise<Row>> = {
-  raw: () => S.raw(opts),
-  api: () => S.apiScenario(opts),
-  drain: () => S.drain(opts, base),
-  latency: () => S.latency(opts),
-  'latency-max': () => S.latencyMax(opts, base),
-  fanout: () => S.fanout(opts, base),
-  isolation: () => S.isolation(opts),
-  backlog: () => S.backlog(opts, base),
-  'peer-bullmq': () => S.peerBullmq(opts, base),
-  'postgres-drain': () => S.postgresDrain(opts, base),
-  'peer-graphile-worker': () => S.peerGraphileWorker(opts, base),
-  'console-overview': () => S.consoleOverview(opts),
-  'noisy-neighbour': () => S.noisyNeighbour(opts),
+const run: Record<Name, (o: S.BenchOptions) => Promise<Row>> = {
+  raw: (o) => S.raw(o),
+  api: (o) => S.apiScenario(o),
+  drain: (o) => S.drain(o, base),
+  latency: (o) => S.latency(o),
+  'latency-max': (o) => S.latencyMax(o, base),
+  fanout: (o) => S.fanout(o, base),
+  isolation: (o) => S.isolation(o),
+  backlog: (o) => S.backlog(o, base),
+  'peer-bullmq': (o) => S.peerBullmq(o, base),
+  'postgres-drain': (o) => S.postgresDrain(o, base),
+  'peer-graphile-worker': (o) => S.peerGraphileWorker(o, base),
+  'console-overview': (o) => S.consoleOverview(o),
+  'noisy-neighbour': (o) => S.noisyNeighbour(o),
 };
 
 for (const name of ORDER) {
@@ -95,14 +96,18 @@ for (const name of ORDER) {
   const started = Date.now();
   log(`== ${name}${asked.includes(name) ? '' : ' (baseline of another scenario)'}`);
   let r: Row;
+  // Never 5 s without a line: the scenario's own progress lines, and this between them.
+  const beat = heartbeat(log, name);
   try {
-    r = await run[name]();
+    r = await run[name]({ ...opts, log: beat.log });
   } catch (err) {
     if (err instanceof S.NotRun) r = notRun(err.message);
     else {
       log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
       r = { ...notRun(''), notes: `failed: ${String((err as Error).message).split('\n')[0]}` };
     }
+  } finally {
+    beat.stop();
   }
   if (!asked.includes(name)) r.notes = `(baseline) ${r.notes}`;
   base[name] = r;

@@ -1,11 +1,14 @@
 import { nowMs } from './proc.ts';
 
 /**
- * Progress lines during a scenario's long waits (drains, seeding, steady-rate phases): the bench
- * never stays silent for 5 s. Every scenario logs through these, e.g.
+ * Progress lines: the bench never stays silent for 5 s. Scenarios wrap their long waits (drains,
+ * seeding, steady-rate phases) in `progress`/`withProgress`, which say how far they are, e.g.
  *
  *   drain: 23,400/50,000 delivered (4,870/s)
- *   seeding 1,000,000 events x 1 endpoint(s): 12 s
+ *   console-overview: seeding 1000000 attempts, 4 s
+ *
+ * and bench/run.ts gives each scenario a `heartbeat` log, which fills the short gaps between them
+ * (a server starting, a fixture being made) when nothing else was said for PROGRESS_EVERY_MS.
  */
 
 /** Lines come this often (below 5 s, so a line is never more than 5 s after the previous one). */
@@ -33,7 +36,6 @@ export function progress(log: (line: string) => void, label: string, sample: () 
       log(`  ${label}: ${n(s.done)}${s.total === undefined ? '' : `/${n(s.total)}`} ${s.unit} (${n(rate)}/s)${s.extra ? `, ${s.extra}` : ''}`);
     }
   }, everyMs);
-  timer.unref();
   return () => clearInterval(timer);
 }
 
@@ -45,4 +47,27 @@ export async function withProgress<T>(log: (line: string) => void, label: string
   } finally {
     stop();
   }
+}
+
+/**
+ * A scenario's log that says `  label: still running, N s in (last: ...)` whenever nothing was
+ * logged through it for PROGRESS_EVERY_MS. Stop it when the scenario ends.
+ */
+export function heartbeat(write: (line: string) => void, label: string, everyMs = PROGRESS_EVERY_MS): { log: (line: string) => void; stop: () => void } {
+  const began = nowMs();
+  let lastAt = began;
+  let last = '';
+  const log = (line: string) => {
+    lastAt = nowMs();
+    last = line.trim();
+    write(line);
+  };
+  const timer = setInterval(() => {
+    const t = nowMs();
+    if (t - lastAt < everyMs) return;
+    const what = last.startsWith(`${label}: `) ? last.slice(label.length + 2) : last;
+    log(`  ${label}: still running, ${n((t - began) / 1000)} s in${what ? ` (last: ${what})` : ''}`);
+    last = what ? `${label}: ${what}` : '';
+  }, 250);
+  return { log, stop: () => clearInterval(timer) };
 }
