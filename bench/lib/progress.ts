@@ -8,7 +8,7 @@ import { nowMs } from './proc.ts';
  *   console-overview: seeding 1000000 attempts, 4 s
  *
  * and bench/run.ts gives each scenario a `heartbeat` log, which fills the short gaps between them
- * (a server starting, a fixture being made) when nothing else was said for PROGRESS_EVERY_MS.
+ * (a server starting, a fixture being made) when nothing else was said for a while.
  */
 
 /** Lines come this often (below 5 s, so a line is never more than 5 s after the previous one). */
@@ -51,9 +51,10 @@ export async function withProgress<T>(log: (line: string) => void, label: string
 
 /**
  * A scenario's log that says `  label: still running, N s in (last: ...)` whenever nothing was
- * logged through it for PROGRESS_EVERY_MS. Stop it when the scenario ends.
+ * logged through it for `quietMs` (a little longer than PROGRESS_EVERY_MS, so a `progress` line
+ * comes first when one is running, and still under 5 s). Stop it when the scenario ends.
  */
-export function heartbeat(write: (line: string) => void, label: string, everyMs = PROGRESS_EVERY_MS): { log: (line: string) => void; stop: () => void } {
+export function heartbeat(write: (line: string) => void, label: string, quietMs = PROGRESS_EVERY_MS + 500): { log: (line: string) => void; stop: () => void } {
   const began = nowMs();
   let lastAt = began;
   let last = '';
@@ -64,7 +65,7 @@ export function heartbeat(write: (line: string) => void, label: string, everyMs 
   };
   const timer = setInterval(() => {
     const t = nowMs();
-    if (t - lastAt < everyMs) return;
+    if (t - lastAt < quietMs) return;
     const what = last.startsWith(`${label}: `) ? last.slice(label.length + 2) : last;
     log(`  ${label}: still running, ${n((t - began) / 1000)} s in${what ? ` (last: ${what})` : ''}`);
     last = what ? `${label}: ${what}` : '';
