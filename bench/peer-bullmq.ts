@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild } from './lib/proc.ts';
 import { messageEnvelope, messageText } from './lib/payload.ts';
+import { withProgress } from './lib/progress.ts';
 import { generateSecret } from '../src/domain/signing.ts';
 import { createIdFactory } from '../src/domain/ids.ts';
 
@@ -66,16 +67,19 @@ export async function runPeerBullmq(o: { events: number; log: (s: string) => voi
     const conversation = { id: newId('conv'), user_id: null, channel: 'whatsapp', direction: 'inbound', status: 'open', department: 'support', context: { customer_tier: 'gold' }, client_data: {}, custom_fields: {}, agent_config: {}, created_at: createdAt };
     const companyId = newId('cmp');
     o.log(`  peer-bullmq: adding ${o.events} jobs`);
-    for (let done = 0; done < o.events; ) {
-      const n = Math.min(1000, o.events - done);
-      const jobs = Array.from({ length: n }, (_, i) => {
-        const id = newId('evt');
-        const body = messageEnvelope({ id, companyId, sequence: done + i + 1, createdAt, conversation, messageId: newId('msg'), text: messageText(600, i % 6) });
-        return { name: 'message.received', data: { id, body }, opts: { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 3000 }, removeOnComplete: true } };
-      });
-      await queue.addBulk(jobs);
-      done += n;
-    }
+    let added = 0;
+    await withProgress(o.log, 'peer-bullmq', () => ({ done: added, total: o.events, unit: 'jobs added' }), async () => {
+      while (added < o.events) {
+        const n = Math.min(1000, o.events - added);
+        const jobs = Array.from({ length: n }, (_, i) => {
+          const id = newId('evt');
+          const body = messageEnvelope({ id, companyId, sequence: added + i + 1, createdAt, conversation, messageId: newId('msg'), text: messageText(600, i % 6) });
+          return { name: 'message.received', data: { id, body }, opts: { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 3000 }, removeOnComplete: true } };
+        });
+        await queue.addBulk(jobs);
+        added += n;
+      }
+    });
     const w = await forkReady<{ type: string }>(path.join(BENCH, 'peer-bullmq-worker.ts'), [String(redis.port), receiver.urls[0] + '/hooks/peer', secret, '64']);
     const started = nowMs();
     worker = w.child;
@@ -83,24 +87,26 @@ export async function runPeerBullmq(o: { events: number; log: (s: string) => voi
     const notes: string[] = [];
     let delivered = 0;
     let lastProgress = nowMs();
-    for (;;) {
-      await sleep(100);
-      const s = (await receiver.stats()).listeners[0]!;
-      if (s.unique > delivered) {
-        delivered = s.unique;
-        lastProgress = nowMs();
+    await withProgress(o.log, 'peer-bullmq', () => ({ done: delivered, total: o.events, unit: 'delivered' }), async () => {
+      for (;;) {
+        await sleep(100);
+        const s = (await receiver.stats()).listeners[0]!;
+        if (s.unique > delivered) {
+          delivered = s.unique;
+          lastProgress = nowMs();
+        }
+        if (delivered >= o.events) break;
+        if (nowMs() - lastProgress > 30_000) {
+          notes.push(`stalled at ${delivered}`);
+          break;
+        }
       }
-      if (delivered >= o.events) break;
-      if (nowMs() - lastProgress > 30_000) {
-        notes.push(`stalled at ${delivered}`);
-        break;
+      // "Recorded": BullMQ has moved every job to completed.
+      for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(50)) {
+        const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+        if (Object.values(c as Record<string, number>).every((v) => v === 0)) break;
       }
-    }
-    // "Recorded": BullMQ has moved every job to completed.
-    for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(50)) {
-      const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
-      if (Object.values(c as Record<string, number>).every((v) => v === 0)) break;
-    }
+    });
     const end = nowMs();
     const stats = (await receiver.stats()).listeners[0]!;
     const t0 = Math.min(started, stats.firstMs ?? Infinity);

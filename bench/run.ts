@@ -12,8 +12,11 @@ import { parseArgs } from 'node:util';
 import * as S from './scenarios.ts';
 import { killAllChildren, ROOT } from './lib/proc.ts';
 import { machine, table, writeResults, markdown, type Results, type Row } from './lib/report.ts';
+import { heartbeat } from './lib/progress.ts';
 
-const ORDER = ['raw', 'api', 'drain', 'latency', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'console-overview', 'noisy-neighbour'] as const;
+const ORDER = [
+  'raw', 'api', 'drain', 'latency', 'latency-max', 'fanout', 'isolation', 'backlog', 'peer-bullmq', 'postgres-drain', 'peer-graphile-worker', 'console-overview', 'noisy-neighbour',
+] as const;
 type Name = (typeof ORDER)[number];
 /** Baselines each scenario's ratio needs from the same run. */
 const NEEDS: Partial<Record<Name, Name[]>> = {
@@ -22,6 +25,8 @@ const NEEDS: Partial<Record<Name, Name[]>> = {
   'postgres-drain': ['raw'],
   backlog: ['drain'],
   'peer-bullmq': ['drain'],
+  'peer-graphile-worker': ['postgres-drain'],
+  'latency-max': ['raw'],
 };
 
 const { values } = parseArgs({
@@ -70,18 +75,20 @@ const results: Results = { machine: machine(), started_at: new Date().toISOStrin
 
 const notRun = (reason: string): Row => ({ deliveries_per_s: null, ratio: null, p50_ms: null, p99_ms: null, rss_mb: null, n: null, notes: `not run: ${reason}` });
 
-const run: Record<Name, () => Promise<Row>> = {
-  raw: () => S.raw(opts),
-  api: () => S.apiScenario(opts),
-  drain: () => S.drain(opts, base),
-  latency: () => S.latency(opts),
-  fanout: () => S.fanout(opts, base),
-  isolation: () => S.isolation(opts),
-  backlog: () => S.backlog(opts, base),
-  'peer-bullmq': () => S.peerBullmq(opts, base),
-  'postgres-drain': () => S.postgresDrain(opts, base),
-  'console-overview': () => S.consoleOverview(opts),
-  'noisy-neighbour': () => S.noisyNeighbour(opts),
+const run: Record<Name, (o: S.BenchOptions) => Promise<Row>> = {
+  raw: (o) => S.raw(o),
+  api: (o) => S.apiScenario(o),
+  drain: (o) => S.drain(o, base),
+  latency: (o) => S.latency(o),
+  'latency-max': (o) => S.latencyMax(o, base),
+  fanout: (o) => S.fanout(o, base),
+  isolation: (o) => S.isolation(o),
+  backlog: (o) => S.backlog(o, base),
+  'peer-bullmq': (o) => S.peerBullmq(o, base),
+  'postgres-drain': (o) => S.postgresDrain(o, base),
+  'peer-graphile-worker': (o) => S.peerGraphileWorker(o, base),
+  'console-overview': (o) => S.consoleOverview(o),
+  'noisy-neighbour': (o) => S.noisyNeighbour(o),
 };
 
 for (const name of ORDER) {
@@ -89,18 +96,21 @@ for (const name of ORDER) {
   const started = Date.now();
   log(`== ${name}${asked.includes(name) ? '' : ' (baseline of another scenario)'}`);
   let r: Row;
+  // Never 5 s without a line: the scenario's own progress lines, and this between them.
+  const beat = heartbeat(log, name);
   try {
-    r = await run[name]();
+    r = await run[name]({ ...opts, log: beat.log });
   } catch (err) {
     if (err instanceof S.NotRun) r = notRun(err.message);
     else {
       log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
       r = { ...notRun(''), notes: `failed: ${String((err as Error).message).split('\n')[0]}` };
     }
+  } finally {
+    beat.stop();
   }
   if (!asked.includes(name)) r.notes = `(baseline) ${r.notes}`;
-  if (name === 'raw') base.raw = r;
-  if (name === 'drain') base.drain = r;
+  base[name] = r;
   results.scenarios[name] = r;
   log(`   ${name} done in ${((Date.now() - started) / 1000).toFixed(0)} s: ${r.deliveries_per_s ?? '-'} /s, ratio ${r.ratio ?? '-'}, ${r.notes}`);
 }

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { closedLoop, openLoop, summarise } from './lib/load.ts';
+import { closedLoop, liveCounts, openLoop, summarise, type LiveCounts, type LoadResult } from './lib/load.ts';
+import type { ReceiverStats } from './receiver.ts';
+import { progress, withProgress } from './lib/progress.ts';
 import { BENCH, ROOT, cpuMs, forkReady, nowMs, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
 import { api, ApiError, type Api } from './lib/api.ts';
 import { conversationRequest, messageEnvelope, messageRequest, messageText } from './lib/payload.ts';
@@ -26,11 +28,8 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-/** Figures of other scenarios measured earlier in the same run (ratios are always same-run). */
-export interface Baselines {
-  raw?: Row;
-  drain?: Row;
-}
+/** Figures of other scenarios measured earlier in the same run, by scenario name (ratios are always same-run). */
+export type Baselines = Partial<Record<string, Row>>;
 
 export class NotRun extends Error {}
 
@@ -64,7 +63,10 @@ export async function raw(o: BenchOptions): Promise<Row> {
       'webhook-signature': signatureHeader([decodeSecret(secret)], id, ts, body),
     };
     const sampler = rssSampler(() => [process.pid]);
-    const r = await closedLoop({ origin: receiver.urls[0]!, path: '/hooks/raw', headers, body, expect: 200, inFlight: IN_FLIGHT });
+    const live = liveCounts();
+    const r = await withProgress(o.log, 'raw', () => ({ done: live.answered, unit: 'requests answered' }), () =>
+      closedLoop({ origin: receiver.urls[0]!, path: '/hooks/raw', headers, body, expect: 200, inFlight: IN_FLIGHT, live }),
+    );
     const rss = sampler.stop();
     const stats = await receiver.stats();
     const notes = [`${Buffer.byteLength(body)} B body, ${IN_FLIGHT} in flight, ${r.seconds.toFixed(1)} s; rss = the sending process`];
@@ -96,7 +98,8 @@ interface Fixture {
   conversations: Record<string, unknown>[];
   webhooks: { id: string; secret: string | null; listener: number }[];
   start(role?: 'api' | 'worker' | 'all'): Promise<ServerProc>;
-  seed(webhookIds: string[], events: number): Promise<{ events: number; deliveries: number; ms: number }>;
+  /** Seeds the backlog in bench/seed.ts; `onProgress` hears the events written so far. */
+  seed(webhookIds: string[], events: number, onProgress?: (events: number) => void): Promise<{ events: number; deliveries: number; ms: number }>;
   /** Pending deliveries of these endpoints (null when it cannot be asked). */
   pending(webhookIds: string[], server: ServerProc | null): Promise<number | null>;
   cleanup(): Promise<void>;
@@ -171,9 +174,9 @@ async function createFixture(o: {
     }
     const fx: Fixture = {
       dataDir, databaseUrl, ownerKey, masterKey, companyId, conversations, webhooks, start,
-      seed: (webhookIds, n) => {
+      seed: (webhookIds, n, onProgress) => {
         const spec: SeedSpec = { dataDir, databaseUrl, companyId, conversations, webhookIds, events: n };
-        return runScript(path.join(BENCH, 'seed.ts'), [JSON.stringify(spec)], 120_000 + n * 2);
+        return runScript(path.join(BENCH, 'seed.ts'), [JSON.stringify(spec)], 120_000 + n * 2, onProgress);
       },
       async pending(webhookIds, via) {
         if (databaseUrl) {
@@ -262,64 +265,71 @@ async function measureDrain(o: {
   let delivered = 0;
   let duplicates = 0;
   let lastProgress = began;
-  let lastLog = began;
+  let recording = false;
   let first: number | null = null;
   let last: number | null = null;
   let verified = 0;
   let badSignatures = 0;
   const notes: string[] = [];
-  for (;;) {
-    await sleep(100);
-    const s = await o.receiver.stats();
-    const ls = o.listeners.map((i) => s.listeners[i]!);
-    const d = ls.reduce((a, l) => a + l.unique, 0);
-    duplicates = ls.reduce((a, l) => a + l.duplicates, 0);
-    verified = ls.reduce((a, l) => a + l.verified, 0);
-    badSignatures = ls.reduce((a, l) => a + l.badSignatures, 0);
-    const firsts = ls.map((l) => l.firstMs).filter((v): v is number => v !== null);
-    const lasts = ls.map((l) => l.lastMs).filter((v): v is number => v !== null);
-    first = firsts.length ? Math.min(...firsts) : null;
-    last = lasts.length ? Math.max(...lasts) : null;
-    const t = nowMs();
-    if (d > delivered) {
-      delivered = d;
-      lastProgress = t;
-    }
-    if (t - lastLog > 5000) {
-      lastLog = t;
-      o.log(`  ${o.label}: ${delivered}/${o.expected} delivered, rss ${Math.round(sampler.peak())} MB peak`);
-    }
-    if (delivered >= o.expected) break;
-    if (t - lastProgress > 30_000) {
-      notes.push(`stalled at ${delivered} of ${o.expected} (nothing new for 30 s)`);
-      break;
-    }
-    if (t - began > o.maxMs) {
-      notes.push(`stopped after ${Math.round(o.maxMs / 1000)} s with ${delivered} of ${o.expected} delivered`);
-      break;
-    }
-  }
-  const t0 = Math.min(...o.procs.map((p) => p.readyAtMs), first ?? Infinity);
-  let tEnd = last ?? nowMs();
-  if (delivered >= o.expected) {
-    // "Delivered and recorded": wait until the store has no pending delivery left.
-    const deadline = nowMs() + 60_000;
+  const stopProgress = progress(o.log, o.label, () => ({
+    done: delivered, total: o.expected, unit: 'delivered',
+    extra: `rss ${Math.round(sampler.peak())} MB peak${recording ? '; waiting for the store to record the last' : ''}`,
+  }));
+  let t0: number;
+  let tEnd: number;
+  try {
     for (;;) {
-      const p = await o.pending().catch(() => null);
-      if (p === null) {
-        notes.push('recording not checked (pending deliveries could not be listed)');
+      await sleep(100);
+      const s = await o.receiver.stats();
+      const ls = o.listeners.map((i) => s.listeners[i]!);
+      const d = ls.reduce((a, l) => a + l.unique, 0);
+      duplicates = ls.reduce((a, l) => a + l.duplicates, 0);
+      verified = ls.reduce((a, l) => a + l.verified, 0);
+      badSignatures = ls.reduce((a, l) => a + l.badSignatures, 0);
+      const firsts = ls.map((l) => l.firstMs).filter((v): v is number => v !== null);
+      const lasts = ls.map((l) => l.lastMs).filter((v): v is number => v !== null);
+      first = firsts.length ? Math.min(...firsts) : null;
+      last = lasts.length ? Math.max(...lasts) : null;
+      const t = nowMs();
+      if (d > delivered) {
+        delivered = d;
+        lastProgress = t;
+      }
+      if (delivered >= o.expected) break;
+      if (t - lastProgress > 30_000) {
+        notes.push(`stalled at ${delivered} of ${o.expected} (nothing new for 30 s)`);
         break;
       }
-      if (p === 0) {
-        tEnd = Math.max(tEnd, nowMs());
+      if (t - began > o.maxMs) {
+        notes.push(`stopped after ${Math.round(o.maxMs / 1000)} s with ${delivered} of ${o.expected} delivered`);
         break;
       }
-      if (nowMs() > deadline) {
-        notes.push(`${p} still pending 60 s after the last arrival`);
-        break;
-      }
-      await sleep(50);
     }
+    t0 = Math.min(...o.procs.map((p) => p.readyAtMs), first ?? Infinity);
+    tEnd = last ?? nowMs();
+    if (delivered >= o.expected) {
+      // "Delivered and recorded": wait until the store has no pending delivery left.
+      recording = true;
+      const deadline = nowMs() + 60_000;
+      for (;;) {
+        const p = await o.pending().catch(() => null);
+        if (p === null) {
+          notes.push('recording not checked (pending deliveries could not be listed)');
+          break;
+        }
+        if (p === 0) {
+          tEnd = Math.max(tEnd, nowMs());
+          break;
+        }
+        if (nowMs() > deadline) {
+          notes.push(`${p} still pending 60 s after the last arrival`);
+          break;
+        }
+        await sleep(50);
+      }
+    }
+  } finally {
+    stopProgress();
   }
   const rssPeak = sampler.stop();
   const cpu = o.procs.reduce((sum, p, i) => sum + (cpuMs(p.pid) ?? cpuAtStart[i]!) - cpuAtStart[i]!, 0);
@@ -358,7 +368,10 @@ async function seededDrain(o: {
     const seeded: { ms: number; deliveries: number }[] = [];
     for (const phase of o.phases ?? [o.endpoints.map((_, i) => i)]) {
       opts.log(`  ${o.label}: seeding ${o.events} events x ${phase.length} endpoint(s)`);
-      const s = await f.seed(phase.map((i) => f.webhooks[i]!.id), o.events);
+      let seededEvents = 0;
+      const s = await withProgress(opts.log, `${o.label}: seeding`, () => ({ done: seededEvents, total: o.events, unit: 'events written' }), () =>
+        f.seed(phase.map((i) => f.webhooks[i]!.id), o.events, (d) => (seededEvents = d)),
+      );
       seeded.push(s);
       opts.log(`  ${o.label}: seeded ${s.deliveries} deliveries in ${(s.ms / 1000).toFixed(1)} s; starting ${o.workers ? `${o.workers} worker processes` : 'the server'}`);
       await receiver.reset();
@@ -442,13 +455,42 @@ export async function backlog(o: BenchOptions, base: Baselines): Promise<Row> {
   });
 }
 
+/** Worker processes of the PostgreSQL drains (Switchboard's and graphile-worker's). */
+export const POSTGRES_WORKERS = 2;
+
 export async function postgresDrain(o: BenchOptions, base: Baselines, events = 50_000): Promise<Row> {
-  const { results } = await seededDrain({ opts: o, label: 'postgres-drain', events, endpoints: [{ listener: 0 }], listeners: 1, postgres: o.databaseUrl, workers: 2 });
+  const { results } = await seededDrain({ opts: o, label: 'postgres-drain', events, endpoints: [{ listener: 0 }], listeners: 1, postgres: o.databaseUrl, workers: POSTGRES_WORKERS });
   const r = results[0]!;
   return row({
     deliveries_per_s: round(r.rate, 0), ratio: ratioOf(r.rate, base.raw?.deliveries_per_s), rss_mb: round(r.rssPeak, 0), n: r.delivered,
-    notes: drainNotes(r, [`${events} events, 1 endpoint, PostgreSQL, 2 \`serve --role worker\` processes (rss = their sum), ${r.seconds.toFixed(1)} s`]),
+    notes: drainNotes(r, [`${events} events, 1 endpoint, PostgreSQL, ${POSTGRES_WORKERS} \`serve --role worker\` processes (rss = their sum), ${r.seconds.toFixed(1)} s`]),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// peer-graphile-worker: the postgres-drain without Switchboard (graphile-worker, undici, standardwebhooks)
+
+export async function peerGraphileWorker(o: BenchOptions, base: Baselines, events = 50_000): Promise<Row> {
+  try {
+    await import('graphile-worker');
+  } catch {
+    throw new NotRun('graphile-worker is not installed (a dev dependency: run npm ci)');
+  }
+  const pgdb = await createPgDatabase(o.databaseUrl);
+  try {
+    const { runPeerGraphileWorker } = await import('./peer-graphile-worker.ts');
+    const r = await runPeerGraphileWorker({ databaseUrl: pgdb.url, events, workers: POSTGRES_WORKERS, log: o.log, verify: o.verify });
+    const s = r.settings;
+    return row({
+      deliveries_per_s: round(r.rate, 0), ratio: ratioOf(base['postgres-drain']?.deliveries_per_s, r.rate), rss_mb: round(r.rssPeak, 0), n: r.delivered,
+      notes: [
+        `graphile-worker ${r.version}, ${events} jobs added up front with addJobs, ${POSTGRES_WORKERS} worker processes as postgres-drain, each concurrency ${s.concurrency} (as a Switchboard worker's ${ENDPOINT_MAX_IN_FLIGHT} in flight to the endpoint), pool ${s.maxPoolSize}, localQueue ${s.localQueueSize}, completeJobBatchDelay ${s.completeJobBatchDelay}; the task signs with standardwebhooks and POSTs with undici (keep-alive Agent); PostgreSQL, ${r.seconds.toFixed(1)} s; rss = the workers' sum; ratio = postgres-drain / this`,
+        ...r.notes,
+      ].join('; '),
+    });
+  } finally {
+    await pgdb.drop().catch(() => {});
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,13 +512,19 @@ export async function apiScenario(o: BenchOptions): Promise<Row> {
     const bare = await forkReady<{ type: string; url: string }>(path.join(BENCH, 'bare-server.ts'));
     let b;
     try {
-      b = await closedLoop({ origin: bare.ready.url, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT });
+      const live = liveCounts();
+      b = await withProgress(o.log, 'api: bare Fastify', () => ({ done: live.answered, unit: 'requests answered' }), () =>
+        closedLoop({ origin: bare.ready.url, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT, live }),
+      );
     } finally {
       await stopChild(bare.child, 3000);
     }
     o.log(`  api: bare ${Math.round(b.perSecond)}/s; now POST /v1/messages`);
     const sampler = rssSampler(() => [server?.pid]);
-    const a = await closedLoop({ origin: server!.url!, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT });
+    const live = liveCounts();
+    const a = await withProgress(o.log, 'api: POST /v1/messages', () => ({ done: live.answered, unit: 'requests answered' }), () =>
+      closedLoop({ origin: server!.url!, path: '/v1/messages', headers, body, expect: 201, inFlight: IN_FLIGHT, live }),
+    );
     const rss = sampler.stop();
     const notes = [
       `events committed/s; bare Fastify ${Math.round(b.perSecond)}/s (p99 ${b.p99?.toFixed(1)} ms); no webhook endpoint; 64 conversations; SQLite; ${IN_FLIGHT} in flight; p50/p99 = request round trip`,
@@ -492,6 +540,79 @@ export async function apiScenario(o: BenchOptions): Promise<Row> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Steady-rate phases: an open loop of POST /v1/messages, then commit-to-arrival at the receiver
+
+interface SteadyResult {
+  load: LoadResult & { sent: number };
+  /** The receiver's stats once the phase's messages arrived (or the wait ran out) ... */
+  stats: ReceiverStats;
+  /** ... and the measured listener's among them. */
+  arrivals: ReceiverStats['listeners'][number];
+  /** Arrivals per second at the receiver, first to last arrival. */
+  rate: number | null;
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * One phase: resets the receiver, sends at `ratePerS` for `seconds` whatever the answers do, then
+ * waits up to `settleMs` for the committed messages to arrive on `listener`.
+ */
+async function steadyPhase(o: {
+  receiver: Receiver;
+  listener: number;
+  label: string;
+  log: (s: string) => void;
+  ratePerS: number;
+  seconds: number;
+  send: (durationMs: number, live: LiveCounts) => Promise<LoadResult & { sent: number }>;
+  settleMs?: number;
+}): Promise<SteadyResult> {
+  await o.receiver.reset();
+  const live = liveCounts();
+  const total = Math.round(o.ratePerS * o.seconds);
+  const load = await withProgress(o.log, o.label, () => ({ done: live.sent, total, unit: 'sent', extra: `${live.sent - live.answered} awaiting an answer` }), () =>
+    o.send(o.seconds * 1000, live),
+  );
+  const deadline = nowMs() + (o.settleMs ?? 30_000);
+  let arrived = 0;
+  const stats = await withProgress(o.log, `${o.label}, waiting for arrivals`, () => ({ done: arrived, total: load.ok, unit: 'arrived' }), async () => {
+    for (;;) {
+      const st = await o.receiver.stats();
+      arrived = st.listeners[o.listener]!.unique;
+      if (arrived >= load.ok || nowMs() > deadline) return st;
+      await sleep(100);
+    }
+  });
+  const l = stats.listeners[o.listener]!;
+  const rate = l.firstMs !== null && l.lastMs !== null && l.lastMs > l.firstMs ? l.unique / ((l.lastMs - l.firstMs) / 1000) : null;
+  return { load, stats, arrivals: l, rate, ...summarise(stats.latencies) };
+}
+
+/** The fixture of the latency scenarios: one server (API and worker in one process), one endpoint, 64 conversations. */
+async function latencyFixture(o: BenchOptions, receiver: Receiver) {
+  const { fx, server } = await createFixture({ receiver, endpoints: [{ listener: 0 }], conversations: 64, keep: true, log: o.log });
+  try {
+    if (o.verify && fx.webhooks[0]!.secret) await receiver.setSecret(0, fx.webhooks[0]!.secret);
+  } catch (err) {
+    await server?.stop();
+    await fx.cleanup();
+    throw err;
+  }
+  const convIds = fx.conversations.map((c) => String(c.id));
+  const headers = { authorization: `Bearer ${fx.ownerKey}`, 'content-type': 'application/json' };
+  const sender = (ratePerS: number) => (durationMs: number, live: LiveCounts) =>
+    openLoop({ origin: server!.url!, path: '/v1/messages', headers, body: (i) => messageRequest(convIds[i % convIds.length]!, i), expect: 201, ratePerS, durationMs, live });
+  return { fx, server: server!, sender };
+}
+
+/** The latency target: commit-to-arrival p99 ≤ 25 ms. */
+export const LATENCY_P99_MS = 25;
+
+const COMMIT_TO_ARRIVAL =
+  'commit-to-arrival = receiver arrival - envelope created_at (stamped in the transaction just before commit, ms precision)';
+
+// ---------------------------------------------------------------------------------------------
 // latency: a steady 1,000 events/s through the API, commit-to-arrival
 
 export async function latency(o: BenchOptions, ratePerS = 1000, seconds = 20): Promise<Row> {
@@ -499,40 +620,80 @@ export async function latency(o: BenchOptions, ratePerS = 1000, seconds = 20): P
   let fx: Fixture | null = null;
   let server: ServerProc | null = null;
   try {
-    ({ fx, server } = await createFixture({ receiver, endpoints: [{ listener: 0 }], conversations: 64, keep: true, log: o.log }));
-    if (o.verify && fx.webhooks[0]!.secret) await receiver.setSecret(0, fx.webhooks[0]!.secret);
-    const convIds = fx.conversations.map((c) => String(c.id));
-    const headers = { authorization: `Bearer ${fx.ownerKey}`, 'content-type': 'application/json' };
-    const load = (ms: number) =>
-      openLoop({ origin: server!.url!, path: '/v1/messages', headers, body: (i) => messageRequest(convIds[i % convIds.length]!, i), expect: 201, ratePerS, durationMs: ms });
-    const settle = async (n: number) => {
-      const deadline = nowMs() + 30_000;
-      for (;;) {
-        const s = await receiver.stats();
-        if (s.listeners[0]!.unique >= n || nowMs() > deadline) return s;
-        await sleep(100);
-      }
-    };
+    const f = await latencyFixture(o, receiver);
+    ({ fx, server } = f);
+    const phase = (label: string, secs: number) => steadyPhase({ receiver, listener: 0, label, log: o.log, ratePerS, seconds: secs, send: f.sender(ratePerS) });
     o.log('  latency: 2 s warm-up');
-    const warm = await load(2000);
-    await settle(warm.ok);
-    await receiver.reset();
+    await phase('latency: warm-up', 2);
     o.log(`  latency: ${ratePerS}/s for ${seconds} s`);
     const sampler = rssSampler(() => [server?.pid]);
-    const r = await load(seconds * 1000);
-    const s = await settle(r.ok);
+    const { load: r, arrivals: l, rate, p50, p99 } = await phase('latency', seconds);
     const rss = sampler.stop();
-    const l = s.listeners[0]!;
-    const { p50, p99 } = summarise(s.latencies);
-    const rate = l.firstMs !== null && l.lastMs !== null && l.lastMs > l.firstMs ? l.unique / ((l.lastMs - l.firstMs) / 1000) : null;
-    const notes = [
-      `${r.ok} messages sent at ${ratePerS}/s (API p99 ${r.p99?.toFixed(1)} ms); commit-to-arrival = receiver arrival - envelope created_at (stamped in the transaction just before commit, ms precision)`,
-    ];
+    const notes = [`${r.ok} messages sent at ${ratePerS}/s (API p99 ${r.p99?.toFixed(1)} ms); ${COMMIT_TO_ARRIVAL}`];
     if (l.unique < r.ok) notes.push(`only ${l.unique} of ${r.ok} arrived within 30 s of the last send`);
     if (r.errors) notes.push(`${r.errors} API errors (${r.firstError})`);
     if (l.duplicates) notes.push(`${l.duplicates} duplicates`);
     if (l.badSignatures) notes.push(`${l.badSignatures} bad signatures`);
-    return row({ deliveries_per_s: round(rate, 0), ratio: p99 === null ? null : round(p99 / 25, 3), p50_ms: round(p50), p99_ms: round(p99), rss_mb: round(rss, 0), n: l.unique, notes: notes.join('; ') });
+    return row({ deliveries_per_s: round(rate, 0), ratio: p99 === null ? null : round(p99 / LATENCY_P99_MS, 3), p50_ms: round(p50), p99_ms: round(p99), rss_mb: round(rss, 0), n: l.unique, notes: notes.join('; ') });
+  } finally {
+    await server?.stop();
+    await fx?.cleanup();
+    await receiver.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// latency-max: steady rates stepped up until commit-to-arrival p99 passes 25 ms
+
+export const LATENCY_MAX_STEPS = [500, 1000, 1500, 2000, 3000, 4000, 5000, 6000];
+/** A step is held when the API commits and the receiver sees at least this share of the offered rate. */
+const HELD_SHARE = 0.95;
+
+export async function latencyMax(o: BenchOptions, base: Baselines, steps = LATENCY_MAX_STEPS, seconds = 10): Promise<Row> {
+  const receiver = await startReceiver({ latency: true });
+  let fx: Fixture | null = null;
+  let server: ServerProc | null = null;
+  try {
+    const f = await latencyFixture(o, receiver);
+    ({ fx, server } = f);
+    o.log(`  latency-max: 2 s warm-up at ${steps[0]}/s`);
+    await steadyPhase({ receiver, listener: 0, label: 'latency-max: warm-up', log: o.log, ratePerS: steps[0]!, seconds: 2, send: f.sender(steps[0]!) });
+    const sampler = rssSampler(() => [server?.pid]);
+    let held: { ratePerS: number; r: SteadyResult } | null = null;
+    const stepNotes: string[] = [];
+    let why = `every step up to ${steps.at(-1)}/s held`;
+    for (const [k, ratePerS] of steps.entries()) {
+      o.log(`  latency-max: step ${k + 1}/${steps.length}, ${ratePerS}/s for ${seconds} s`);
+      const r = await steadyPhase({ receiver, listener: 0, label: `latency-max: ${ratePerS}/s`, log: o.log, ratePerS, seconds, send: f.sender(ratePerS), settleMs: 10_000 });
+      const committed = r.load.ok / r.load.seconds;
+      const failed: string[] = [];
+      if (r.p99 === null || r.p99 > LATENCY_P99_MS) failed.push(`p99 ${r.p99?.toFixed(1) ?? '-'} ms > ${LATENCY_P99_MS} ms`);
+      if (r.load.errors) failed.push(`${r.load.errors} API errors (${r.load.firstError})`);
+      if (committed < HELD_SHARE * ratePerS) failed.push(`API committed only ${Math.round(committed)}/s`);
+      if (r.arrivals.unique < r.load.ok) failed.push(`only ${r.arrivals.unique} of ${r.load.ok} arrived within 10 s of the last send`);
+      else if ((r.rate ?? 0) < HELD_SHARE * ratePerS) failed.push(`arrivals only ${Math.round(r.rate ?? 0)}/s`);
+      stepNotes.push(`${ratePerS}/s: p99 ${r.p99?.toFixed(1) ?? '-'} ms${failed.length ? ' ✗' : ' ✓'}`);
+      o.log(`  latency-max: ${ratePerS}/s ${failed.length ? `not held (${failed.join(', ')})` : `held, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms`}`);
+      if (failed.length) {
+        why = `${ratePerS}/s not held: ${failed.join(', ')}`;
+        break;
+      }
+      held = { ratePerS, r };
+    }
+    const rss = sampler.stop();
+    const notes = [
+      `highest steady rate of POST /v1/messages with commit-to-arrival p99 ≤ ${LATENCY_P99_MS} ms and the API and receiver keeping up (≥ ${HELD_SHARE * 100} % of it), ${seconds} s per step, one \`serve\` (API and worker in one process), SQLite; ratio = that rate / raw`,
+      `steps: ${stepNotes.join(', ')}`,
+      why,
+      COMMIT_TO_ARRIVAL,
+    ];
+    if (!held) notes.unshift(`no step held, not even ${steps[0]}/s`);
+    const rate = held?.ratePerS ?? 0;
+    return row({
+      deliveries_per_s: rate, ratio: base.raw?.deliveries_per_s ? round(rate / base.raw.deliveries_per_s, 3) : null,
+      p50_ms: round(held?.r.p50 ?? null), p99_ms: round(held?.r.p99 ?? null), rss_mb: round(rss, 0), n: held?.r.arrivals.unique ?? 0,
+      notes: notes.join('; '),
+    });
   } finally {
     await server?.stop();
     await fx?.cleanup();
@@ -589,7 +750,9 @@ export async function consoleOverview(o: BenchOptions, attempts = 1_000_000, ren
 
     const spec: AttemptSeedSpec = { dataDir, webhookIds, attempts, nowMs: Date.now(), failedWebhookIds: [webhookIds[9]!] };
     o.log(`   seeding ${attempts} attempts`);
-    const seeded = await runScript<{ attempts: number; succeeded: number; retrying: number; failed: number; ms: number }>(path.join(BENCH, 'seed-attempts.ts'), [JSON.stringify(spec)], 600_000);
+    const seeded = await withProgress(o.log, 'console-overview', () => `seeding ${attempts} attempts`, () =>
+      runScript<{ attempts: number; succeeded: number; retrying: number; failed: number; ms: number }>(path.join(BENCH, 'seed-attempts.ts'), [JSON.stringify(spec)], 600_000),
+    );
     o.log(`   seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
 
     server = await startServer({ dataDir, role: 'all', ownerKey, masterKey });
@@ -598,10 +761,12 @@ export async function consoleOverview(o: BenchOptions, attempts = 1_000_000, ren
     const c = new ConsoleClient(server.url!);
     const signed = await c.signIn(email, password);
     if (signed.status !== 303) throw new Error(`console sign-in answered ${signed.status}`);
+    let rendered = 0;
     const render = async (url: string) => {
       const t = performance.now();
       const r = await c.get(url);
       const ms = performance.now() - t;
+      rendered++;
       if (r.status !== 200) throw new Error(`GET ${url} answered ${r.status}: ${r.text.slice(0, 300)}`);
       return { ms, text: r.text };
     };
@@ -615,12 +780,16 @@ export async function consoleOverview(o: BenchOptions, attempts = 1_000_000, ren
     if (!week.includes('banner-failed') || !/<circle class="point point-p99"/.test(week)) throw new Error('the 7-day overview lacks its Failed banner or latency points');
 
     const per: Record<string, number[]> = {};
-    for (const range of OVERVIEW_RANGES) {
-      const urls = [`/console/overview?range=${range}`, `/console/overview?range=${range}&webhook=${webhookIds[0]}`];
-      for (const u of urls) for (let i = 0; i < 3; i++) await render(u); // warm-up: statement cache, JIT
-      per[range] = [];
-      for (let i = 0; i < renders; i++) for (const u of urls) per[range]!.push((await render(u)).ms);
-    }
+    const total = OVERVIEW_RANGES.length * 2 * (3 + renders);
+    rendered = 0;
+    await withProgress(o.log, 'console-overview', () => ({ done: rendered, total, unit: 'renders' }), async () => {
+      for (const range of OVERVIEW_RANGES) {
+        const urls = [`/console/overview?range=${range}`, `/console/overview?range=${range}&webhook=${webhookIds[0]}`];
+        for (const u of urls) for (let i = 0; i < 3; i++) await render(u); // warm-up: statement cache, JIT
+        per[range] = [];
+        for (let i = 0; i < renders; i++) for (const u of urls) per[range]!.push((await render(u)).ms);
+      }
+    });
     const rss = sampler.stop();
     const stats = OVERVIEW_RANGES.map((r) => ({ range: r, ...summarise(per[r]!) }));
     const p50 = Math.max(...stats.map((s) => s.p50 ?? 0));
@@ -663,11 +832,6 @@ export async function noisyNeighbour(o: BenchOptions, n: NoisyOptions = {}): Pro
   const ownerKey = 'sk_bench_' + crypto.randomBytes(24).toString('base64url');
   const adminToken = crypto.randomBytes(24).toString('base64url');
   let server: ServerProc | null = null;
-  const progress = (label: string) => {
-    const began = nowMs();
-    const timer = setInterval(() => o.log(`  noisy-neighbour: ${label}, ${((nowMs() - began) / 1000).toFixed(0)} s`), 4000);
-    return () => clearInterval(timer);
-  };
   try {
     server = await startServer({ dataDir, role: 'all', ownerKey, masterKey: crypto.randomBytes(32).toString('hex'), env: { SWITCHBOARD_ADMIN_TOKEN: adminToken } });
     const url = server.url!;
@@ -687,39 +851,21 @@ export async function noisyNeighbour(o: BenchOptions, n: NoisyOptions = {}): Pro
       bConvs.push(String((await b.must<{ id: string }>('POST', '/v1/conversations', conversationRequest(i), 201)).id));
     }
     const headers = { authorization: `Bearer ${company.key.key}`, 'content-type': 'application/json' };
-    const loadB = (ms: number) =>
-      openLoop({ origin: url, path: '/v1/messages', headers, body: (i) => messageRequest(bConvs[i % bConvs.length]!, i), expect: 201, ratePerS, durationMs: ms });
-    const settle = async (want: number) => {
-      const deadline = nowMs() + 30_000;
-      for (;;) {
-        const s = await receiver.stats();
-        if (s.listeners[1]!.unique >= want || nowMs() > deadline) return s;
-        await sleep(100);
-      }
-    };
+    const sendB = (durationMs: number, live: LiveCounts) =>
+      openLoop({ origin: url, path: '/v1/messages', headers, body: (i) => messageRequest(bConvs[i % bConvs.length]!, i), expect: 201, ratePerS, durationMs, live });
+    const steadyB = (label: string, secs: number) =>
+      steadyPhase({ receiver, listener: 1, label: `noisy-neighbour: ${label}: company B at ${ratePerS}/s for ${secs} s`, log: o.log, ratePerS, seconds: secs, send: sendB });
     /** One measured phase of B's steady load: its arrival rate and commit-to-arrival latency. */
     const phase = async (label: string) => {
-      await receiver.reset();
-      const done = progress(`${label}: company B at ${ratePerS}/s for ${seconds} s`);
-      let r;
-      try {
-        r = await loadB(seconds * 1000);
-      } finally {
-        done();
-      }
-      const s = await settle(r.ok);
-      const l = s.listeners[1]!;
-      const { p50, p99 } = summarise(s.latencies);
-      const rate = l.firstMs !== null && l.lastMs !== null && l.lastMs > l.firstMs ? l.unique / ((l.lastMs - l.firstMs) / 1000) : null;
+      const { load: r, stats, arrivals: l, rate, p50, p99 } = await steadyB(label, seconds);
       const notes: string[] = [];
       if (l.unique < r.ok) notes.push(`${label}: only ${l.unique} of ${r.ok} arrived within 30 s of the last send`);
       if (r.errors) notes.push(`${label}: ${r.errors} API errors (${r.firstError})`);
-      return { rate, p50, p99, n: l.unique, notes, hangingA: s.listeners[0]!.count };
+      return { rate, p50, p99, n: l.unique, notes, hangingA: stats.listeners[0]!.count };
     };
 
     o.log('  noisy-neighbour: 3 s warm-up');
-    const warm = await loadB(3000);
-    await settle(warm.ok);
+    await steadyB('warm-up', 3);
     const sampler = rssSampler(() => [server?.pid]);
     const alone = await phase('B alone');
 
@@ -729,28 +875,29 @@ export async function noisyNeighbour(o: BenchOptions, n: NoisyOptions = {}): Pro
     await a.must('POST', `/v1/webhooks/${stuck.id}/disable`, undefined, 200);
     const since = new Date().toISOString();
     let next = 0;
-    const done = progress(`committing A's burst`);
-    try {
-      await Promise.all(Array.from({ length: 32 }, async () => {
+    let committed = 0;
+    await withProgress(o.log, "noisy-neighbour: company A's burst", () => ({ done: committed, total: events, unit: 'committed' }), () =>
+      Promise.all(Array.from({ length: 32 }, async () => {
         while (next < events) {
           const i = next++;
           await a.must('POST', '/v1/messages', JSON.parse(messageRequest(aConvs[i % aConvs.length]!, i)), 201);
+          committed++;
         }
-      }));
-    } finally {
-      done();
-    }
+      })),
+    );
     await a.must('POST', `/v1/webhooks/${stuck.id}/enable`, undefined, 200);
     await receiver.reset();
     const queued = await a.must<{ count: number }>('POST', `/v1/webhooks/${stuck.id}/recover`, { since }, 200);
     const started = nowMs();
     // Wait until A's requests hang on its origin's connections before B's load starts.
     let aOnWire = 0;
-    for (;;) {
-      aOnWire = (await receiver.stats()).listeners[0]!.count;
-      if (aOnWire >= 32 || nowMs() - started > 10_000) break;
-      await sleep(50);
-    }
+    await withProgress(o.log, "noisy-neighbour: company A's requests on the wire", () => ({ done: aOnWire, total: 32, unit: 'hanging' }), async () => {
+      for (;;) {
+        aOnWire = (await receiver.stats()).listeners[0]!.count;
+        if (aOnWire >= 32 || nowMs() - started > 10_000) return;
+        await sleep(50);
+      }
+    });
     const withA = await phase('B next to A');
     const inPhase = (nowMs() - started) / 1000;
     const rss = sampler.stop();

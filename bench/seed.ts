@@ -4,7 +4,8 @@
  * numbers) and one `pending` delivery row per event and endpoint, exactly the rows the outbox
  * (src/store/outbox.ts + fan-out.ts) writes, in large transactions so 1,000,000 rows take seconds,
  * not the hours the HTTP API would. Runs as its own process while no server has the store open
- * (SQLite's lock is exclusive), then prints one JSON line: {events, deliveries, ms}.
+ * (SQLite's lock is exclusive), prints {progress: events so far} after each transaction, then one JSON
+ * line: {events, deliveries, ms}.
  *
  *   node --import tsx bench/seed.ts '<json SeedSpec>'
  */
@@ -83,6 +84,7 @@ for (let done = 0; done < spec.events; ) {
   });
   deliveries += dels.length;
   done += n;
+  console.log(JSON.stringify({ progress: done }));
 }
 
 await db.transaction().execute(async (trx) => {

@@ -31,7 +31,17 @@ export interface ClosedLoopOptions {
   minMs?: number;
   /** ... or at this hard limit. */
   maxMs?: number;
+  /** Counts kept up to date while it runs (for progress lines). */
+  live?: LiveCounts;
 }
+
+/** Requests sent and answered so far (warm-up included), updated in place while a loop runs. */
+export interface LiveCounts {
+  sent: number;
+  answered: number;
+}
+
+export const liveCounts = (): LiveCounts => ({ sent: 0, answered: 0 });
 
 export function percentile(sorted: ArrayLike<number>, p: number): number | null {
   if (sorted.length === 0) return null;
@@ -59,10 +69,12 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
   let stop = false;
   const times: number[] = [];
   const body = typeof o.body === 'string' ? () => o.body as string : o.body;
+  const live = o.live ?? liveCounts();
 
   const one = async () => {
     while (!stop) {
       const i = sent++;
+      live.sent++;
       const t0 = nowMs();
       let good = false;
       try {
@@ -73,6 +85,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
       } catch (err) {
         firstError ??= (err as Error).message;
       }
+      live.answered++;
       const t1 = nowMs();
       if (measureStart === 0 || t0 < measureStart) continue; // warm-up, or started before the window
       if (good) {
@@ -102,6 +115,7 @@ export interface OpenLoopOptions {
   ratePerS: number;
   durationMs: number;
   connections?: number;
+  live?: LiveCounts;
 }
 
 /** Sends at a fixed rate whatever the answers do (requests are scheduled in 1 ms ticks). */
@@ -115,8 +129,10 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult & { sent:
   let firstError: string | null = null;
   const times: number[] = [];
   const pending: Promise<void>[] = [];
+  const live = o.live ?? liveCounts();
   const fire = (i: number) => {
     const t0 = nowMs();
+    live.sent++;
     return pool
       .request({ path: o.path, method: 'POST', headers: o.headers, body: o.body(i) })
       .then(async (res) => {
@@ -132,6 +148,9 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult & { sent:
       .catch((err: Error) => {
         errors++;
         firstError ??= err.message;
+      })
+      .finally(() => {
+        live.answered++;
       });
   };
   while (sent < total) {

@@ -275,12 +275,23 @@ export async function startServer(o: ServerOptions): Promise<ServerProc> {
   };
 }
 
-/** Runs a .ts script to completion in a child and returns its last stdout line parsed as JSON. */
-export async function runScript<T>(file: string, args: string[], timeoutMs: number): Promise<T> {
+/**
+ * Runs a .ts script to completion in a child and returns its last stdout line parsed as JSON.
+ * Lines `{"progress": N}` before it go to `onProgress` (how far the script has got).
+ */
+export async function runScript<T>(file: string, args: string[], timeoutMs: number, onProgress?: (done: number) => void): Promise<T> {
   const child = track(spawn(process.execPath, [...TSX_EXEC_ARGV, file, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += String(c)));
+  let seen = 0;
+  child.stdout!.on('data', (c: Buffer) => {
+    out += String(c);
+    const lines = out.split('\n');
+    for (; seen < lines.length - 1; seen++) {
+      const m = /^\{"progress":(\d+)\}$/.exec(lines[seen]!.trim());
+      if (m) onProgress?.(Number(m[1]));
+    }
+  });
   child.stderr!.on('data', (c: Buffer) => {
     err += String(c);
     if (err.length > 20_000) err = err.slice(-10_000);

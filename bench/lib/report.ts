@@ -21,17 +21,24 @@ export interface Results {
   scenarios: Record<string, Row>;
 }
 
-/** What each scenario's ratio is compared with, for the table's verdict and the chart's target mark. */
-export const TARGETS: Record<string, { target: number; better: 'higher' | 'lower'; label: string }> = {
-  raw: { target: 1, better: 'higher', label: 'baseline' },
+/**
+ * What each scenario's ratio is compared with, for the table's verdict and the chart's target mark.
+ * An `info` row (the baseline, a figure reported without a target) has neither.
+ */
+export type Target = { target: number; better: 'higher' | 'lower'; label: string } | { better: 'info'; label: string };
+
+export const TARGETS: Record<string, Target> = {
+  raw: { better: 'info', label: 'baseline' },
   drain: { target: 0.5, better: 'higher', label: '≥ 0.5 × raw' },
   api: { target: 0.4, better: 'higher', label: '≥ 0.4 × bare Fastify' },
   latency: { target: 1, better: 'lower', label: 'p99 / 25 ms ≤ 1' },
+  'latency-max': { better: 'info', label: 'highest rate with p99 ≤ 25 ms / raw' },
   fanout: { target: 0.5, better: 'higher', label: '≥ 0.5 × raw' },
   isolation: { target: 0.9, better: 'higher', label: '≥ 0.9 × without the dead endpoint' },
   backlog: { target: 0.8, better: 'higher', label: '≥ 0.8 × drain, RSS ≤ 300 MB' },
   'peer-bullmq': { target: 1.5, better: 'higher', label: 'drain ≥ 1.5 × BullMQ' },
   'postgres-drain': { target: 0.3, better: 'higher', label: '≥ 0.3 × raw' },
+  'peer-graphile-worker': { target: 1.5, better: 'higher', label: 'postgres-drain ≥ 1.5 × graphile-worker' },
   'console-overview': { target: 1, better: 'lower', label: 'p99 / 100 ms ≤ 1' },
   'noisy-neighbour': { target: 0.9, better: 'higher', label: '≥ 0.9 × B alone, p99 ≤ 2 × B alone' },
 };
@@ -49,7 +56,7 @@ export function machine(): Results['machine'] {
 /** Whether a row meets its target (null when it did not run or has no target). */
 export function verdict(name: string, row: Row): boolean | null {
   const t = TARGETS[name];
-  if (!t || row.ratio === null || name === 'raw') return null;
+  if (!t || t.better === 'info' || row.ratio === null) return null;
   let pass = t.better === 'higher' ? row.ratio >= t.target : row.ratio <= t.target;
   if (name === 'backlog' && row.rss_mb !== null && row.rss_mb > 300) pass = false;
   if (name === 'noisy-neighbour' && (row.p99_ratio ?? Infinity) > 2) pass = false;
@@ -100,7 +107,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /**
  * A hand-written SVG: one horizontal bar per scenario showing its ratio, a dark tick at its target,
- * green when the target is met, red when missed, grey for the baseline and for rows that did not run.
+ * green when the target is met, red when missed, blue-grey for rows without a target (the baseline,
+ * informational figures), light grey for rows that did not run.
  */
 export function svg(results: Results): string {
   const entries = Object.entries(results.scenarios);
@@ -111,7 +119,11 @@ export function svg(results: Results): string {
   const top = 56;
   const width = left + barW + right;
   const height = top + entries.length * rowH + 40;
-  const maxRatio = Math.max(2, ...entries.map(([n, r]) => Math.max(r.ratio ?? 0, TARGETS[n]?.target ?? 0))) * 1.05;
+  const targetOf = (name: string) => {
+    const t = TARGETS[name];
+    return t && t.better !== 'info' ? t.target : null;
+  };
+  const maxRatio = Math.max(2, ...entries.map(([n, r]) => Math.max(r.ratio ?? 0, targetOf(n) ?? 0))) * 1.05;
   const x = (ratio: number) => Math.round((left + Math.min(1, ratio / maxRatio) * barW) * 10) / 10;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
@@ -136,8 +148,9 @@ export function svg(results: Results): string {
     } else {
       parts.push(`<rect x="${left}" y="${y + 6}" width="${barW}" height="18" rx="2" fill="none" stroke="#cfcfcf" stroke-dasharray="4 3"/>`);
     }
-    if (t && name !== 'raw') {
-      const tx = x(t.target);
+    const target = targetOf(name);
+    if (target !== null) {
+      const tx = x(target);
       parts.push(`<line x1="${tx}" y1="${y + 2}" x2="${tx}" y2="${y + 28}" stroke="#222" stroke-width="2"/>`);
     }
     const detail =
