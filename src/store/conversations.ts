@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { ConversationT } from '../domain/schemas.ts';
 import { fromJson, toJson } from './json.ts';
@@ -180,5 +180,31 @@ export async function lockConversation(
   id: string,
 ): Promise<StoredConversation | undefined> {
   const { rows } = await lock[dialect].execute<Row>(db, { id, company_id: companyId });
+  return rows[0] && toConversation(rows[0]);
+}
+
+const advance = fixedQuery(['by', 'updated_at', 'id', 'company_id'], (db, v) =>
+  db
+    .updateTable('conversations')
+    .set({ last_sequence: sql<number>`last_sequence + ${v.by}`, updated_at: v.updated_at })
+    .where('id', '=', v.id)
+    .where('company_id', '=', v.company_id)
+    .where(sql<boolean>`status <> 'ended'`)
+    .returningAll(),
+);
+
+/**
+ * Takes the next `by` sequence numbers of a conversation that has not ended and sets its
+ * updated_at, in one statement that also locks the row on PostgreSQL (an UPDATE does); returns
+ * the conversation as saved, or undefined when there is no such conversation or it has ended.
+ */
+export async function advanceConversation(
+  db: Kysely<Tables>,
+  companyId: string,
+  id: string,
+  by: number,
+  updatedAt: string,
+): Promise<StoredConversation | undefined> {
+  const { rows } = await advance.execute<Row>(db, { by, updated_at: updatedAt, id, company_id: companyId });
   return rows[0] && toConversation(rows[0]);
 }
