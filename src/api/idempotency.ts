@@ -58,34 +58,49 @@ function scopeOf(request: FastifyRequest): IdempotencyScope | null {
  * replay. Success answers of routes that declare `secretAnswer` are not kept at all.
  */
 export function createIdempotencyHooks(db: Kysely<Tables>) {
-  async function preHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.method !== 'POST') return;
+  // Most requests carry no Idempotency-Key: the hooks answer those at once, in the callback form
+  // (an async hook costs a promise and a microtask turn on every request), and only run the async
+  // part for the others.
+  function preHandler(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    if (request.method !== 'POST' || request.headers['idempotency-key'] === undefined) return done();
     const scope = scopeOf(request);
-    if (!scope) return;
-    const header = request.headers['idempotency-key'];
-    if (header === undefined) return;
+    if (!scope) return done();
+    claim(request, reply, scope).then((replied) => {
+      // A replay has been sent: the route must not run.
+      if (!replied) done();
+    }, done);
+  }
+
+  async function claim(request: FastifyRequest, reply: FastifyReply, scope: IdempotencyScope): Promise<boolean> {
+    const header = request.headers['idempotency-key']!;
     const key = Array.isArray(header) ? header[0] : header;
     if (key.length === 0 || key.length > 255) throw invalid('Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters.');
     const hash = crypto
       .createHash('sha256')
       .update(request.method + ' ' + request.url + '\n' + (request.rawBody ?? ''))
       .digest('hex');
-    const claim = await claimKey(db, scope, key, hash, Date.now());
-    if (claim.state === 'mismatch') throw new SwitchboardError('idempotency_key_reused');
-    if (claim.state === 'in_progress') throw new SwitchboardError('idempotency_key_in_use');
-    if (claim.state === 'withheld') {
-      throw new SwitchboardError('idempotent_secret', `${errorMessage('idempotent_secret')} ${claim.note}`.trim());
+    const claimed = await claimKey(db, scope, key, hash, Date.now());
+    if (claimed.state === 'mismatch') throw new SwitchboardError('idempotency_key_reused');
+    if (claimed.state === 'in_progress') throw new SwitchboardError('idempotency_key_in_use');
+    if (claimed.state === 'withheld') {
+      throw new SwitchboardError('idempotent_secret', `${errorMessage('idempotent_secret')} ${claimed.note}`.trim());
     }
-    if (claim.state === 'replay') {
+    if (claimed.state === 'replay') {
       request.idempotencyKey = { scope, key, replayed: true };
-      return reply.code(claim.statusCode).header('idempotent-replayed', 'true').type('application/json').send(claim.body);
+      reply.code(claimed.statusCode).header('idempotent-replayed', 'true').type('application/json').send(claimed.body);
+      return true;
     }
     request.idempotencyKey = { scope, key, replayed: false };
+    return false;
   }
 
-  async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void {
     const idem = request.idempotencyKey;
-    if (!idem || idem.replayed) return payload;
+    if (!idem || idem.replayed) return done(null, payload);
+    record(request, reply, idem, payload).then((p) => done(null, p), (err: Error) => done(err));
+  }
+
+  async function record(request: FastifyRequest, reply: FastifyReply, idem: NonNullable<FastifyRequest['idempotencyKey']>, payload: unknown): Promise<unknown> {
     idem.replayed = true; // record once, even if onSend runs again after an error
     const body = typeof payload === 'string' ? payload : '';
     const secretAnswer = request.routeOptions.config?.secretAnswer;

@@ -92,8 +92,37 @@ export function createConversationService(ctx: ServiceContext, opener: Conversat
     });
   }
 
+  /**
+   * The unit of a change that adds to a conversation without editing it (a message): `write` adds
+   * its rows, stamped `now` (the conversation's new updated_at), and returns the event's data.
+   * The event's sequence number and updated_at are taken by one statement instead of mutate's
+   * read and full write: this is the busiest write of the API. Ended conversations take nothing
+   * more (409).
+   */
+  async function append(
+    caller: Caller,
+    id: string,
+    type: string,
+    write: (work: Work, now: string) => Promise<Record<string, unknown>>,
+  ): Promise<ConversationT> {
+    const sequenced = eventTypeInfo(type)?.sequenced ? 1 : 0;
+    return inTransaction(ctx, caller.companyId, async (work) => {
+      const now = new Date().toISOString();
+      const s = await store.advanceConversation(work.trx, caller.companyId, id, sequenced, now);
+      if (!s) {
+        if (!(await store.getConversation(work.trx, caller.companyId, id))) throw notFound('conversation', id);
+        throw new SwitchboardError('conflict', 'The conversation has ended.');
+      }
+      const data = await write(work, now);
+      const shown = publicConversation(s.conversation);
+      await work.emit({ type, conversationId: id, sequence: sequenced ? s.lastSequence : undefined, data: { conversation: shown, ...data } });
+      return shown;
+    });
+  }
+
   return {
     mutate,
+    append,
     /** The conversation as API answers show it (public agent_config). */
     get: async (caller: Caller, id: string) => publicConversation((await mustGet(caller, id)).conversation),
     /** The stored conversation, full agent_config included: for running its tools, never for answers. */

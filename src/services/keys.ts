@@ -9,10 +9,27 @@ import { insertCompany } from '../store/companies.ts';
 
 // last_used_at is informative; writing it on every request would double the write load.
 const TOUCH_INTERVAL_MS = 60_000;
+// Keys remembered by hash (see `authenticate`); beyond this the oldest are forgotten.
+const CACHED_KEYS = 10_000;
 
 export function createKeyService(ctx: ServiceContext) {
   const { db } = ctx.database;
   const touched = new Map<string, number>();
+  /**
+   * Callers by key hash, so a busy key costs no query per request. Only where one process owns the
+   * store (SQLite): there every revocation goes through `remove` below, which forgets the key
+   * before it answers, so "its next request answers 401" still holds. With PostgreSQL another API
+   * process may revoke the key, so each request reads the row.
+   */
+  const cache = ctx.database.dialect === 'sqlite' ? new Map<string, Caller>() : null;
+  // Bumped by every revocation: a lookup that read its row before one must not cache it after.
+  let revocations = 0;
+
+  function forget(keyId: string): void {
+    revocations++;
+    if (!cache) return;
+    for (const [hash, c] of cache) if (c.keyId === keyId) cache.delete(hash);
+  }
 
   async function createKey(companyId: string, name: string, role: RoleT, plaintext = generateApiKey()) {
     const now = new Date().toISOString();
@@ -35,14 +52,25 @@ export function createKeyService(ctx: ServiceContext) {
 
     /** The caller behind a bearer key, or a 401. */
     async authenticate(plaintext: string): Promise<Caller> {
-      const row = await store.findApiKeyByHash(db, hashApiKey(plaintext));
-      if (!row) throw new SwitchboardError('invalid_api_key');
-      const now = Date.now();
-      if ((touched.get(row.id) ?? 0) + TOUCH_INTERVAL_MS < now) {
-        touched.set(row.id, now);
-        await store.touchApiKey(db, row.id, new Date(now).toISOString());
+      const hash = hashApiKey(plaintext);
+      let caller = cache?.get(hash);
+      if (!caller) {
+        const seen = revocations;
+        const row = await store.findApiKeyByHash(db, hash);
+        if (!row) throw new SwitchboardError('invalid_api_key');
+        caller = { companyId: row.company_id, keyId: row.id, role: row.role as RoleT };
+        if (cache && seen === revocations) {
+          if (cache.size >= CACHED_KEYS) cache.delete(cache.keys().next().value!);
+          cache.set(hash, caller);
+        }
       }
-      return { companyId: row.company_id, keyId: row.id, role: row.role as RoleT };
+      const now = Date.now();
+      if ((touched.get(caller.keyId) ?? 0) + TOUCH_INTERVAL_MS < now) {
+        touched.set(caller.keyId, now);
+        await store.touchApiKey(db, caller.keyId, new Date(now).toISOString());
+      }
+      // A copy: the route handlers get their own object, never the cached one.
+      return { ...caller };
     },
 
     async list(caller: Caller, limit: number, cursor?: string) {
@@ -72,7 +100,10 @@ export function createKeyService(ctx: ServiceContext) {
           if (owners.length === 1) throw new SwitchboardError('last_owner_key');
         }
         await store.deleteApiKey(trx, caller.companyId, id);
+        forget(id);
       });
+      // Again after the commit: a lookup that ran meanwhile read the row before the delete.
+      forget(id);
       touched.delete(id);
     },
 

@@ -40,9 +40,8 @@ export function createMessageService(ctx: ServiceContext, conversations: Convers
         throw new SwitchboardError('validation_failed', 'A message needs text, images or a template.', '/text');
       }
       let message!: MessageT;
-      await conversations.mutate(caller, input.conversation_id, async (s, work) => {
-        if (s.conversation.status === 'ended') throw new SwitchboardError('conflict', 'The conversation has ended.');
-        const now = new Date().toISOString();
+      const type = input.direction === 'inbound' ? 'message.received' : 'message.sent';
+      await conversations.append(caller, input.conversation_id, type, async (work, now) => {
         message = {
           id: ctx.newId('msg'),
           conversation_id: input.conversation_id,
@@ -56,7 +55,7 @@ export function createMessageService(ctx: ServiceContext, conversations: Convers
           updated_at: now,
         };
         await store.insertMessage(work.trx, caller.companyId, message);
-        return [{ type: input.direction === 'inbound' ? 'message.received' : 'message.sent', data: { message } }];
+        return { message };
       }).catch((err) => {
         // The conversation is named in the body, not the path: say which field is wrong.
         if (err instanceof SwitchboardError && err.code === 'resource_not_found') {

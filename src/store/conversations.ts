@@ -1,7 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { ConversationT } from '../domain/schemas.ts';
 import { fromJson, toJson } from './json.ts';
+import { fixedQuery } from './fixed-query.ts';
 
 type Row = Selectable<Tables['conversations']>;
 
@@ -125,6 +126,30 @@ export async function insertConversation(db: Kysely<Tables>, companyId: string, 
     .execute();
 }
 
+const save = fixedQuery(
+  ['user_id', 'status', 'end_status', 'agent_id', 'assignee', 'department', 'context', 'client_data', 'custom_fields', 'agent_config', 'call_state', 'last_sequence', 'updated_at', 'id', 'company_id'],
+  (db, v) =>
+    db
+      .updateTable('conversations')
+      .set({
+        user_id: v.user_id,
+        status: v.status,
+        end_status: v.end_status,
+        agent_id: v.agent_id,
+        assignee: v.assignee,
+        department: v.department,
+        context: v.context,
+        client_data: v.client_data,
+        custom_fields: v.custom_fields,
+        agent_config: v.agent_config,
+        call_state: v.call_state,
+        last_sequence: v.last_sequence,
+        updated_at: v.updated_at,
+      })
+      .where('id', '=', v.id)
+      .where('company_id', '=', v.company_id),
+);
+
 /** Writes every mutable field of a conversation (the caller holds its row lock). */
 export async function saveConversation(
   db: Kysely<Tables>,
@@ -133,17 +158,15 @@ export async function saveConversation(
   call: CallState | null,
   lastSequence: number,
 ): Promise<void> {
-  await db
-    .updateTable('conversations')
-    .set({
-      ...mutableColumns(c, call),
-      last_sequence: lastSequence,
-      updated_at: c.updated_at,
-    })
-    .where('id', '=', c.id)
-    .where('company_id', '=', companyId)
-    .execute();
+  await save.execute(db, { ...mutableColumns(c, call), last_sequence: lastSequence, updated_at: c.updated_at, id: c.id, company_id: companyId });
 }
+
+const lock = {
+  sqlite: fixedQuery(['id', 'company_id'], (db, v) => db.selectFrom('conversations').selectAll().where('id', '=', v.id).where('company_id', '=', v.company_id)),
+  postgres: fixedQuery(['id', 'company_id'], (db, v) =>
+    db.selectFrom('conversations').selectAll().where('id', '=', v.id).where('company_id', '=', v.company_id).forUpdate(),
+  ),
+};
 
 /**
  * Reads a conversation inside a transaction and locks it, so concurrent changes to one
@@ -156,8 +179,32 @@ export async function lockConversation(
   companyId: string,
   id: string,
 ): Promise<StoredConversation | undefined> {
-  let q = db.selectFrom('conversations').selectAll().where('id', '=', id).where('company_id', '=', companyId);
-  if (dialect === 'postgres') q = q.forUpdate();
-  const row = await q.executeTakeFirst();
-  return row && toConversation(row);
+  const { rows } = await lock[dialect].execute<Row>(db, { id, company_id: companyId });
+  return rows[0] && toConversation(rows[0]);
+}
+
+const advance = fixedQuery(['by', 'updated_at', 'id', 'company_id'], (db, v) =>
+  db
+    .updateTable('conversations')
+    .set({ last_sequence: sql<number>`last_sequence + ${v.by}`, updated_at: v.updated_at })
+    .where('id', '=', v.id)
+    .where('company_id', '=', v.company_id)
+    .where(sql<boolean>`status <> 'ended'`)
+    .returningAll(),
+);
+
+/**
+ * Takes the next `by` sequence numbers of a conversation that has not ended and sets its
+ * updated_at, in one statement that also locks the row on PostgreSQL (an UPDATE does); returns
+ * the conversation as saved, or undefined when there is no such conversation or it has ended.
+ */
+export async function advanceConversation(
+  db: Kysely<Tables>,
+  companyId: string,
+  id: string,
+  by: number,
+  updatedAt: string,
+): Promise<StoredConversation | undefined> {
+  const { rows } = await advance.execute<Row>(db, { by, updated_at: updatedAt, id, company_id: companyId });
+  return rows[0] && toConversation(rows[0]);
 }

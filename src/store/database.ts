@@ -113,6 +113,17 @@ function openSqlite(opts: DatabaseOptions): Database {
   }
   sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
+  // Every unit of a group commit runs in a SAVEPOINT, and SQLite keeps the pages a savepoint may
+  // have to restore in a sub-journal: a temporary file by default, written page by page (about
+  // three quarters of the store's writes under load). In memory they cost no system calls; they
+  // hold only the pages one group touched, and the group's COMMIT makes the change durable anyway.
+  sqlite.pragma('temp_store = MEMORY');
+  // The checkpoint that copies the WAL back into the file runs inside the COMMIT that fills it, on
+  // the event loop, with two fsyncs. At the default 1,000 pages it ran every few group commits and
+  // cost more than the commits themselves; at 8,000 (32 MiB of WAL, reused, not grown, after each
+  // checkpoint) it runs an eighth as often and copies each hot page (the tails of events and
+  // messages, the conversations) once per checkpoint instead of once per 1,000 pages.
+  sqlite.pragma('wal_autocheckpoint = 8000');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const group = createGroupCommit(db);

@@ -4,6 +4,11 @@ import type { EventT } from '../domain/schemas.ts';
 import { eventTypeInfo } from '../domain/event-types.ts';
 import { matchesEventType, matchesFilter } from '../domain/event-filter.ts';
 import { insertDeliveries, pendingDelivery } from './deliveries.ts';
+import { fixedQuery } from './fixed-query.ts';
+
+const activeEndpoints = fixedQuery(['company_id', 'status'], (db, v) =>
+  db.selectFrom('webhooks').select(['id', 'events', 'filter', 'kind']).where('company_id', '=', v.company_id).where('status', '=', v.status),
+);
 
 /**
  * Creates one pending delivery per active endpoint of the company whose event patterns and
@@ -16,12 +21,10 @@ export async function fanOut(
   event: EventT,
   conversationId: string | null,
 ): Promise<number> {
-  const endpoints = await trx
-    .selectFrom('webhooks')
-    .select(['id', 'events', 'filter', 'kind'])
-    .where('company_id', '=', event.company_id)
-    .where('status', '=', 'active')
-    .execute();
+  const { rows: endpoints } = await activeEndpoints.execute<{ id: string; events: string; filter: string | null; kind: string }>(trx, {
+    company_id: event.company_id,
+    status: 'active',
+  });
   if (endpoints.length === 0) return 0;
   const describes = eventTypeInfo(event.type)?.operational ? (event.data.webhook as { id?: string } | undefined)?.id : undefined;
   const now = Date.now();

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Tables } from './tables.ts';
 
 /**
@@ -17,6 +17,11 @@ export interface GroupCommit {
 
 // Bounds how long the last unit of a group waits for the units before it.
 const MAX_UNITS = 64;
+
+// Run around every unit of a group: compiled once, not built per unit.
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT unit');
+const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO unit');
+const RELEASE = CompiledQuery.raw('RELEASE unit');
 
 interface Unit {
   fn: (trx: Transaction<Tables>) => Promise<unknown>;
@@ -40,14 +45,14 @@ export function createGroupCommit(db: Kysely<Tables>): GroupCommit {
     try {
       await db.transaction().execute(async (trx) => {
         for (const unit of group) {
-          await sql`SAVEPOINT unit`.execute(trx);
+          await trx.executeQuery(SAVEPOINT);
           try {
             outcomes.push({ ok: true, value: await unit.fn(trx) });
           } catch (err) {
             outcomes.push({ ok: false, err });
-            await sql`ROLLBACK TO unit`.execute(trx);
+            await trx.executeQuery(ROLLBACK_TO);
           }
-          await sql`RELEASE unit`.execute(trx);
+          await trx.executeQuery(RELEASE);
         }
       });
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Tables } from './tables.ts';
 import type { MessageT } from '../domain/schemas.ts';
 import { fromJson, toJson } from './json.ts';
+import { fixedQuery } from './fixed-query.ts';
 
 type Row = Selectable<Tables['messages']>;
 
@@ -38,23 +39,23 @@ export async function listMessages(db: Kysely<Tables>, conversationId: string, l
   return rows.map(toMessage);
 }
 
+const MESSAGE_COLUMNS = ['id', 'company_id', 'conversation_id', 'direction', 'text', 'images', 'template', 'status', 'error', 'created_at', 'updated_at'] as const;
+const insert = fixedQuery(MESSAGE_COLUMNS, (db, v) => db.insertInto('messages').values(v));
+
 export async function insertMessage(db: Kysely<Tables>, companyId: string, m: MessageT): Promise<void> {
-  await db
-    .insertInto('messages')
-    .values({
-      id: m.id,
-      company_id: companyId,
-      conversation_id: m.conversation_id,
-      direction: m.direction,
-      text: m.text,
-      images: toJson(m.images),
-      template: m.template ? toJson(m.template) : null,
-      status: m.status,
-      error: m.error,
-      created_at: m.created_at,
-      updated_at: m.updated_at,
-    })
-    .execute();
+  await insert.execute(db, {
+    id: m.id,
+    company_id: companyId,
+    conversation_id: m.conversation_id,
+    direction: m.direction,
+    text: m.text,
+    images: toJson(m.images),
+    template: m.template ? toJson(m.template) : null,
+    status: m.status,
+    error: m.error,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  });
 }
 
 export async function updateMessageStatus(db: Kysely<Tables>, m: MessageT): Promise<void> {

@@ -4,6 +4,11 @@ import type { EventT } from '../domain/schemas.ts';
 import { API_VERSION, eventTypeInfo } from '../domain/event-types.ts';
 import { fanOut } from './fan-out.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
+import { fixedQuery } from './fixed-query.ts';
+
+const insertEvent = fixedQuery(['id', 'company_id', 'type', 'conversation_id', 'sequence', 'payload', 'created_at'] as const, (db, v) =>
+  db.insertInto('events').values(v),
+);
 
 export interface NewEvent {
   type: string;
@@ -59,18 +64,15 @@ export async function appendEvent(trx: Kysely<Tables>, ctx: OutboxContext, input
     data: input.data,
   };
   const payload = JSON.stringify(event);
-  await trx
-    .insertInto('events')
-    .values({
-      id: event.id,
-      company_id: event.company_id,
-      type: event.type,
-      conversation_id: input.conversationId ?? null,
-      sequence: sequence ?? null,
-      payload,
-      created_at: event.created_at,
-    })
-    .execute();
+  await insertEvent.execute(trx, {
+    id: event.id,
+    company_id: event.company_id,
+    type: event.type,
+    conversation_id: input.conversationId ?? null,
+    sequence: sequence ?? null,
+    payload,
+    created_at: event.created_at,
+  });
   const deliveries = info.synchronous ? 0 : await fanOut(trx, ctx, event, input.conversationId ?? null);
   if (deliveries > 0 && ctx.dialect === 'postgres') await sql`SELECT pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
   return { event, deliveries };

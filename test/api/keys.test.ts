@@ -51,6 +51,19 @@ for (const store of STORES) {
       assert.ok(!listed.text.includes(owner.key));
     });
 
+    it('a key in use is refused from the request after its revocation on, even with requests in flight', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { owner, agent } = await company();
+        assert.equal((await agent.api.get('/v1/users')).status, 200);
+        // Requests of the key race the revocation: each may pass or be refused, but none may
+        // bring the key back once the revocation answered.
+        const inFlight = Array.from({ length: 20 }, () => agent.api.get('/v1/users'));
+        assert.equal((await owner.delete(`/v1/keys/${agent.id}`)).status, 204);
+        for (const res of await Promise.all(inFlight)) assert.ok([200, 401].includes(res.status), res.text);
+        for (let i = 0; i < 3; i++) assertError(await agent.api.get('/v1/users'), 401, 'invalid_api_key');
+      }
+    });
+
     it("nobody can revoke the company's last owner key (409 last_owner_key)", async () => {
       const { owner, ownerId, mint } = await company();
       const self = await owner.delete(`/v1/keys/${ownerId}`);

@@ -186,6 +186,8 @@ for (const store of STORES) {
       assert.equal(ended.body.end_status, 'completed');
       assertError(await api.post(`/v1/conversations/${conv.id}/end`, { status: 'completed' }), 409, 'conflict');
       assertError(await api.post('/v1/messages', { conversation_id: conv.id, direction: 'inbound', text: 'late' }), 409, 'conflict');
+      const nowhere = 'conv_' + '0'.repeat(26);
+      assertError(await api.post('/v1/messages', { conversation_id: nowhere, direction: 'inbound', text: 'lost' }), 404, 'not_found', 'conversation_id');
 
       const events = await allEvents(api, `&conversation_id=${conv.id}`);
       assert.deepEqual(events.map((e) => e.type), [
@@ -206,6 +208,10 @@ for (const store of STORES) {
       assert.deepEqual([cfu[0].data.key, cfu[0].data.value, cfu[0].data.previous_value], ['order_id', 'A-1', null]);
       assert.deepEqual(cfu[1].data.previous_value, 'A-1');
       assert.equal(events[1].data.message.text, 'Hi, my invoice is wrong');
+      // The message's event shows the conversation as the message left it.
+      assert.equal(events[1].data.conversation.updated_at, m1.body.created_at);
+      assert.deepEqual(events[1].data.conversation.context, { topic: 'billing' });
+      assert.equal(events[1].data.conversation.status, 'open');
       assert.equal(events[4].data.status, 'read');
       assert.equal(events[5].data.url, 'https://shop.example.com/x');
       assert.equal(events[10].data.status, 'completed');
