@@ -5,7 +5,8 @@ import { CompiledQuery, type Kysely } from 'kysely';
  * query building per call, and one prepared statement each (SQLite caches statements by text,
  * store/database.ts). Lists travel as one parameter, a JSON array read with json_each on SQLite
  * and a typed array on PostgreSQL, so a batch of any size is the same text. One file per queue
- * operation, after graphile-worker's src/sql/.
+ * operation, after graphile-worker's src/sql/. (Statements of a fixed shape that the typed builder
+ * can write, e.g. the API's inserts, use store/fixed-query.ts instead: built once, run as text.)
  */
 export type Dialect = 'sqlite' | 'postgres';
 
