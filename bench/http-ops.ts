@@ -1,15 +1,13 @@
 /**
  * The HTTP share of a delivery, alone: N signed POSTs, 64 in flight, to a receiver in another
  * process, once with plain undici (the `raw` scenario's loop) and once through Switchboard's
- * outbound client and request building. Prints CPU µs per request of this process for each.
+ * outbound client. Prints CPU µs per request of this process for each.
  *
  *   node --import tsx bench/http-ops.ts [N=40000]
  */
 import { Agent, request } from 'undici';
 import { startReceiver } from './lib/proc.ts';
 import { createHttpClient } from '../src/delivery/http-client.ts';
-import { buildSignedRequest } from '../src/delivery/request.ts';
-import { endpointOf } from '../src/store/webhooks.ts';
 import { parseAllowList } from '../src/domain/address-policy.ts';
 
 const N = Number(process.argv[2] ?? 40000);
@@ -35,7 +33,6 @@ await loop('undici request', async () => {
   await r.body.text();
 });
 const client = createHttpClient({ allowTargets: parseAllowList('127.0.0.0/8'), userAgent: 'Switchboard-Webhooks/bench' });
-void endpointOf; void buildSignedRequest;
 await loop('switchboard http-client', async () => {
   await client.send({ path: 'delivery', method: 'POST', url, headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' }, body, timeoutMs: 10_000, maxResponseBytes: 65536 });
 });

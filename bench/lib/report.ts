@@ -113,7 +113,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function svg(results: Results): string {
   const entries = Object.entries(results.scenarios);
   const rowH = 34;
-  const left = 150;
+  const left = 170;
   const barW = 460;
   const right = 400;
   const top = 56;
