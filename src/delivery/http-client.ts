@@ -77,6 +77,26 @@ export interface HttpClient {
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
+const TARGETS_KEPT = 4096;
+
+type Target = { origin: string; pathname: string; search: string } | { invalid: string } | { refused: TargetRefusedError };
+
+function parseTarget(raw: string, allow: Cidr[]): Target {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { invalid: `invalid URL: ${raw}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { invalid: `unsupported URL scheme ${url.protocol}` };
+  try {
+    checkHost(url.hostname, allow);
+  } catch (err) {
+    if (err instanceof TargetRefusedError) return { refused: err };
+    throw err;
+  }
+  return { origin: url.origin, pathname: url.pathname, search: url.search };
+}
 
 /** Builds the shared client; `send` never throws. */
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
@@ -103,6 +123,18 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     });
   const agents = Object.fromEntries(OUTBOUND_PATHS.map((p) => [p, newAgent()])) as Record<OutboundPath, Agent>;
 
+  // An endpoint's URL is sent to thousands of times: parse it, and vet an IP literal against the
+  // allow list (a pure function of the two), once. Names are vetted at every dial, by the lookup.
+  const targets = new Map<string, Target>();
+  function targetOf(raw: string): Target {
+    let t = targets.get(raw);
+    if (t) return t;
+    t = parseTarget(raw, allow);
+    if (targets.size >= TARGETS_KEPT) targets.clear();
+    targets.set(raw, t);
+    return t;
+  }
+
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
@@ -110,22 +142,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       statusCode: null, headers: {}, body: '', truncated: false, ...partial, durationMs: elapsed(), error, errorCode,
     });
 
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return fail('INVALID_URL', `invalid URL: ${req.url}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('INVALID_URL', `unsupported URL scheme ${url.protocol}`);
     const refuse = (err: TargetRefusedError) => {
       opts.logger?.warn({ ...req.logContext, hostname: err.hostname, address: err.address, rule: err.rule }, 'refused outbound target');
       return fail('TARGET_REFUSED', `${err.message}; ${ALLOW_TARGETS_HINT}`);
     };
-    try {
-      checkHost(url.hostname, allow);
-    } catch (err) {
-      return refuse(err as TargetRefusedError);
-    }
+    const target = targetOf(req.url);
+    if ('invalid' in target) return fail('INVALID_URL', target.invalid);
+    if ('refused' in target) return refuse(target.refused);
+    const url = target;
 
     const headers: Record<string, string> = { ...req.headers };
     if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = opts.userAgent;
