@@ -1,11 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { ServiceContext } from './context.ts';
 import { generateApiKey, hashApiKey, keyPrefix } from '../domain/api-keys.ts';
-import { countCompanies, findCompanyByName, insertCompany } from '../store/companies.ts';
+import { countCompanies, findCompanyByName, insertCompany, lockBootstrap } from '../store/companies.ts';
 import { findApiKeyByHash, insertApiKey, lockOwnerKeys } from '../store/api-keys.ts';
-
-const BOOTSTRAP_LOCK_ID = 727_274_002;
 
 export interface BootstrapResult {
   companyId: string;
@@ -30,7 +28,7 @@ export interface BootstrapResult {
  */
 export async function bootstrap(ctx: ServiceContext, configuredKey: string | null): Promise<BootstrapResult | null> {
   return ctx.database.db.transaction().execute(async (trx) => {
-    if (ctx.database.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_ID})`.execute(trx);
+    await lockBootstrap(trx, ctx.database.dialect);
     const now = new Date().toISOString();
     const company = await defaultCompany(ctx, trx, now);
     if (!company) return null;
@@ -69,7 +67,7 @@ async function defaultCompany(ctx: ServiceContext, trx: Kysely<Tables>, now: str
  */
 export async function ensureDefaultCompany(ctx: ServiceContext): Promise<void> {
   await ctx.database.db.transaction().execute(async (trx) => {
-    if (ctx.database.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_ID})`.execute(trx);
+    await lockBootstrap(trx, ctx.database.dialect);
     await defaultCompany(ctx, trx, new Date().toISOString());
   });
 }

@@ -163,7 +163,7 @@ export function createMemberService(ctx: ServiceContext) {
       const hash = await hashPassword(password);
       await ctx.database.transaction(async (trx) => {
         await store.updateMember(trx, id, { password_hash: hash, updated_at: new Date().toISOString() });
-        await trx.deleteFrom('console_sessions').where('member_id', '=', id).execute();
+        await store.deleteSessionsOf(trx, id);
         await store.deleteInvites(trx, id);
       });
     },

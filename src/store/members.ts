@@ -46,8 +46,13 @@ export async function updateMember(db: Kysely<Tables>, id: string, set: Updateab
 
 export async function deleteMember(db: Kysely<Tables>, id: string): Promise<void> {
   await db.deleteFrom('member_invites').where('member_id', '=', id).execute();
-  await db.deleteFrom('console_sessions').where('member_id', '=', id).execute();
+  await deleteSessionsOf(db, id);
   await db.deleteFrom('members').where('id', '=', id).execute();
+}
+
+/** Ends every console session of a member (signed out everywhere). */
+export async function deleteSessionsOf(db: Kysely<Tables>, memberId: string): Promise<void> {
+  await db.deleteFrom('console_sessions').where('member_id', '=', memberId).execute();
 }
 
 // --- sessions ---------------------------------------------------------------------------------
