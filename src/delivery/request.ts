@@ -27,9 +27,10 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     'webhook-signature': signatureHeader(endpoint.secrets, msg.id, timestamp, msg.body),
   };
   const logged: Record<string, string> = { ...headers };
+  const { url, puts } = extrasOf(endpoint);
   // A header set by the endpoint's auth or custom headers replaces one set above under any
   // spelling (User-Agent), so it is never sent twice.
-  const put = (name: string, value: string, shown: string) => {
+  for (const { name, value, shown } of puts) {
     const lower = name.toLowerCase();
     for (const k of Object.keys(headers)) {
       if (k.toLowerCase() === lower) {
@@ -39,19 +40,39 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     }
     headers[name] = value;
     logged[name] = shown;
-  };
+  }
+  return { url, headers, loggedHeaders: logged };
+}
+
+interface Extras {
+  /** The URL as sent (an api_key in the query added). */
+  url: string;
+  /** The auth header, then the custom headers: each value as sent and as logged. */
+  puts: { name: string; value: string; shown: string }[];
+}
+
+// What an endpoint adds to every request is the same for each of its deliveries: worked out once
+// per endpoint object (the worker's endpoint cache keeps one per endpoint version).
+const extrasCache = new WeakMap<object, Extras>();
+
+function extrasOf(endpoint: Pick<Endpoint, 'url' | 'auth' | 'headers'>): Extras {
+  let extras = extrasCache.get(endpoint);
+  if (extras) return extras;
+  const puts: Extras['puts'] = [];
   let url = endpoint.url;
   const auth = endpoint.auth;
   if (auth.type === 'basic') {
-    put('authorization', 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64'), `Basic ${MASK}`);
+    puts.push({ name: 'authorization', value: 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64'), shown: `Basic ${MASK}` });
   } else if (auth.type === 'api_key' && auth.in === 'header') {
-    put(auth.name, auth.value, MASK);
+    puts.push({ name: auth.name, value: auth.value, shown: MASK });
   } else if (auth.type === 'api_key') {
     url = withQueryParam(url, auth.name, auth.value);
   }
   const credentials = endpointCredentials(endpoint);
-  for (const h of endpoint.headers) put(h.key, h.value, isSecretHeader(h.key) ? MASK : redactText(h.value, credentials));
-  return { url, headers, loggedHeaders: logged };
+  for (const h of endpoint.headers) puts.push({ name: h.key, value: h.value, shown: isSecretHeader(h.key) ? MASK : redactText(h.value, credentials) });
+  extras = { url, puts };
+  extrasCache.set(endpoint, extras);
+  return extras;
 }
 
 /** The endpoint's credentials, which no log may show wherever they appear (the masking policy's known secrets). */
