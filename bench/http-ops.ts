@@ -32,7 +32,7 @@ await loop('undici request', async () => {
   const r = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' }, dispatcher: agent });
   await r.body.text();
 });
-const client = createHttpClient({ allowTargets: parseAllowList('127.0.0.0/8'), userAgent: 'Switchboard-Webhooks/bench' });
+const client = createHttpClient({ allowHttp: true, allowTargets: parseAllowList('127.0.0.0/8'), userAgent: 'Switchboard-Webhooks/bench' });
 await loop('switchboard http-client', async () => {
   await client.send({ path: 'delivery', method: 'POST', url, headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' }, body, timeoutMs: 10_000, maxResponseBytes: 65536 });
 });

@@ -97,6 +97,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     logger,
     httpClient: createHttpClient({
       allowTargets: parseAllowList(config.allowTargets),
+      allowHttp: config.allowHttp,
       ...(config.caFile ? { ca: fs.readFileSync(config.caFile) } : {}),
       userAgent: USER_AGENT,
       logger,

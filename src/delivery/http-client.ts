@@ -32,6 +32,11 @@ export interface PoolStats {
 
 export interface HttpClientOptions {
   allowTargets: Cidr[];
+  /**
+   * Whether plain http:// targets may be sent to (SWITCHBOARD_ALLOW_HTTP). Checked at every send,
+   * not only when a URL is saved: turning the setting off stops an endpoint saved while it was on.
+   */
+  allowHttp: boolean;
   /** Keep-alive connections per origin, on each outbound path (default 32). */
   connectionsPerOrigin?: number;
   /** Extra trusted CA certificate(s), added to the public roots (private PKI, tests). */
@@ -81,7 +86,10 @@ const TARGETS_KEPT = 4096;
 
 type Target = { origin: string; pathname: string; search: string } | { invalid: string } | { refused: TargetRefusedError };
 
-function parseTarget(raw: string, allow: Cidr[]): Target {
+/** The error of an http:// target on a server that allows only https:// (endpoints saved while it allowed both). */
+export const HTTP_NOT_ALLOWED = 'refused: the URL is http:// and this server sends only to https:// targets (SWITCHBOARD_ALLOW_HTTP is off); change the URL to https://';
+
+function parseTarget(raw: string, allow: Cidr[], allowHttp: boolean): Target {
   let url: URL;
   try {
     url = new URL(raw);
@@ -89,6 +97,7 @@ function parseTarget(raw: string, allow: Cidr[]): Target {
     return { invalid: `invalid URL: ${raw}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { invalid: `unsupported URL scheme ${url.protocol}` };
+  if (url.protocol === 'http:' && !allowHttp) return { invalid: HTTP_NOT_ALLOWED };
   try {
     checkHost(url.hostname, allow);
   } catch (err) {
@@ -129,7 +138,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   function targetOf(raw: string): Target {
     let t = targets.get(raw);
     if (t) return t;
-    t = parseTarget(raw, allow);
+    t = parseTarget(raw, allow, opts.allowHttp);
     if (targets.size >= TARGETS_KEPT) targets.clear();
     targets.set(raw, t);
     return t;

@@ -123,7 +123,7 @@ export function createToolCallService(ctx: ServiceContext, conversations: Conver
         }
         throw err;
       }
-      const outcome: ToolOutcome = await sendToolRequest(ctx.httpClient, rendered, tool.webhook.timeout_ms, ctx.config.allowHttp);
+      const outcome: ToolOutcome = await sendToolRequest(ctx.httpClient, rendered, tool.webhook.timeout_ms);
       const masked = maskRequest(rendered);
       const log = logEntry(conversation.id, tool, {
         request: loggedRequest(masked),

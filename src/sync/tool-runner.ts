@@ -75,10 +75,7 @@ export interface ToolOutcome {
 }
 
 /** Sends a rendered tool request; never throws (a timeout or refused target is an outcome with `error`). */
-export async function sendToolRequest(http: HttpClient, rendered: RenderedRequest, timeoutMs: number, allowHttp: boolean): Promise<ToolOutcome> {
-  if (!allowHttp && !rendered.url.startsWith('https://')) {
-    return { status_code: null, duration_ms: 0, body: '', response: null, error: 'refused: the URL is not https:// and the server does not allow insecure targets' };
-  }
+export async function sendToolRequest(http: HttpClient, rendered: RenderedRequest, timeoutMs: number): Promise<ToolOutcome> {
   const result = await http.send({
     // Its own pools: a tool call never waits for a connection behind event deliveries.
     path: 'tool',

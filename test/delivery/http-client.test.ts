@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createHttpClient, type HttpClient } from '../../src/delivery/http-client.ts';
+import { HTTP_NOT_ALLOWED, createHttpClient, type HttpClient } from '../../src/delivery/http-client.ts';
 import { checkHost, createGuardedLookup, TargetRefusedError } from '../../src/delivery/target-guard.ts';
 import { parseAllowList } from '../../src/domain/address-policy.ts';
 
@@ -105,8 +105,8 @@ let strict: HttpClient;
 before(async () => {
   v4 = await listen(http.createServer(routes()), '127.0.0.1');
   dual = await listen(http.createServer(routes()), '::');
-  allowed = createHttpClient({ allowTargets: LOOPBACK, userAgent: UA });
-  strict = createHttpClient({ allowTargets: [], userAgent: UA });
+  allowed = createHttpClient({ allowHttp: true, allowTargets: LOOPBACK, userAgent: UA });
+  strict = createHttpClient({ allowHttp: true, allowTargets: [], userAgent: UA });
 });
 
 after(async () => {
@@ -219,6 +219,25 @@ describe('http client against loopback servers', () => {
     }
   });
 
+  test('http:// is refused at send when the server allows only https://, whenever the URL was saved', async () => {
+    let reached = 0;
+    const server = await listen(http.createServer((_req, res) => { reached++; res.end('ok'); }), '127.0.0.1');
+    const httpsOnly = createHttpClient({ allowHttp: false, allowTargets: LOOPBACK, userAgent: UA });
+    try {
+      const r = await httpsOnly.send(get(`http://127.0.0.1:${server.port}/hook`));
+      assert.equal(r.errorCode, 'INVALID_URL');
+      assert.equal(r.error, HTTP_NOT_ALLOWED);
+      assert.match(r.error ?? '', /SWITCHBOARD_ALLOW_HTTP/);
+      assert.equal(reached, 0, 'nothing was sent');
+      // The same URL goes once the setting allows it (the check is not a leftover of the first parse).
+      assert.equal((await allowed.send(get(`http://127.0.0.1:${server.port}/hook`))).statusCode, 200);
+      assert.equal(reached, 1);
+    } finally {
+      await httpsOnly.close();
+      await server.close();
+    }
+  });
+
   test('an unsafe header value is an error, not a throw', async () => {
     const r = await allowed.send(get(`http://127.0.0.1:${v4.port}/`, { headers: { 'x-evil': 'a\r\nx-injected: 1' } }));
     assert.equal(r.statusCode, null);
@@ -278,7 +297,7 @@ describe('target guard through the full client path', () => {
   });
 
   test('an allowlist that does not cover the address still refuses', async () => {
-    const c = createHttpClient({ allowTargets: parseAllowList('10.0.0.0/8,fd00::/8'), userAgent: UA });
+    const c = createHttpClient({ allowHttp: true, allowTargets: parseAllowList('10.0.0.0/8,fd00::/8'), userAgent: UA });
     try {
       const r = await c.send(get(`http://localhost:${v4.port}/`));
       assert.equal(r.errorCode, 'TARGET_REFUSED');
@@ -338,7 +357,7 @@ describe('https', () => {
   });
 
   test('the same certificate passes when given as ca', async () => {
-    const c = createHttpClient({ allowTargets: LOOPBACK, userAgent: UA, ca: cert });
+    const c = createHttpClient({ allowHttp: true, allowTargets: LOOPBACK, userAgent: UA, ca: cert });
     try {
       for (const host of ['127.0.0.1', 'localhost']) {
         const r = await c.send(get(`https://${host}:${tlsServer.port}/json`));
@@ -353,7 +372,7 @@ describe('https', () => {
 
   test('https to a refused target is refused before the handshake', async () => {
     const before = tlsServer.connections();
-    const c = createHttpClient({ allowTargets: [], userAgent: UA, ca: cert });
+    const c = createHttpClient({ allowHttp: true, allowTargets: [], userAgent: UA, ca: cert });
     try {
       const r = await c.send(get(`https://127.0.0.1:${tlsServer.port}/json`));
       assert.equal(r.errorCode, 'TARGET_REFUSED');

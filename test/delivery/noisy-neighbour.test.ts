@@ -189,7 +189,7 @@ describe('waiting for a pooled connection', () => {
   it('is bounded by the request\'s own deadline, and setup and tool calls never wait behind deliveries to the same origin', async () => {
     const hanging = await startHangingReceiver();
     const POOL_SIZE = 2;
-    const httpClient = createHttpClient({ allowTargets: parseAllowList('127.0.0.0/8'), connectionsPerOrigin: POOL_SIZE, userAgent: 'test' });
+    const httpClient = createHttpClient({ allowHttp: true, allowTargets: parseAllowList('127.0.0.0/8'), connectionsPerOrigin: POOL_SIZE, userAgent: 'test' });
     const post = (path: (typeof OUTBOUND_PATHS)[number], url: string, timeoutMs: number) =>
       httpClient.send({ path, method: 'POST', url: hanging.url + url, headers: { 'content-type': 'application/json', 'webhook-id': `${path}-${url}-${timeoutMs}` }, body: '{}', timeoutMs });
     try {
