@@ -7,7 +7,9 @@ import { bootstrap, bootstrapLines } from './services/bootstrap.ts';
 import { saveDevKey } from './store/dev-key.ts';
 import { ConfigError } from './config.ts';
 import type { App } from './api/types.ts';
-import { startIdempotencyPurge, type IdempotencyPurge } from './api/idempotency.ts';
+import { startIdempotencyPurge } from './api/idempotency.ts';
+import { startPeriodicTask, type PeriodicTask } from './periodic-task.ts';
+import { pruneRollup } from './store/attempt-rollup.ts';
 import { startWorkerListener, type WorkerListener } from './worker-listener.ts';
 
 export interface RunningServer {
@@ -17,7 +19,9 @@ export interface RunningServer {
   /** Base URL of a worker's health and metrics listener (role worker with SWITCHBOARD_WORKER_PORT), else null. */
   workerUrl: string | null;
   /** The periodic purge of expired idempotency records (API processes only). */
-  idempotencyPurge: IdempotencyPurge | null;
+  idempotencyPurge: PeriodicTask | null;
+  /** The periodic prune of overview rollup rows no range reaches (API processes only). */
+  rollupPrune: PeriodicTask | null;
   stop(): Promise<void>;
 }
 
@@ -28,6 +32,9 @@ export interface StartOptions {
    */
   worker?: boolean;
 }
+
+// Hourly: the shortest kept grain (the minute rows) is kept for two hours.
+const ROLLUP_PRUNE_MS = 60 * 60 * 1000;
 
 /**
  * Starts one Switchboard process for its role: the API (role api/all) and the delivery worker
@@ -67,13 +74,16 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
   if (config.dev && devKey) saveDevKey(config.dataDir, devKey);
 
   let url: string | null = null;
-  let idempotencyPurge: IdempotencyPurge | null = null;
+  let idempotencyPurge: PeriodicTask | null = null;
+  let rollupPrune: PeriodicTask | null = null;
   if (app) {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     url = `http://${host}:${port}`;
     idempotencyPurge = startIdempotencyPurge(platform.database.db, config.idempotencyPurgeSeconds * 1000, platform.logger);
+    // Any process may prune (a second one deletes nothing); the API processes are always there.
+    rollupPrune = startPeriodicTask({ what: 'overview rollup prune', intervalMs: ROLLUP_PRUNE_MS, logger: platform.logger, run: () => pruneRollup(platform.database.db, Date.now()) });
     print(`switchboard listening on ${url}`);
   } else {
     if (health) print(`switchboard worker health and metrics on ${health.url}`);
@@ -87,11 +97,13 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
     url,
     workerUrl: health?.url ?? null,
     idempotencyPurge,
+    rollupPrune,
     stop() {
       stopping ??= (async () => {
         if (app) await app.close();
         await health?.close();
         await idempotencyPurge?.stop();
+        await rollupPrune?.stop();
         for (const r of runners) await r.stop();
         await platform.close();
       })();

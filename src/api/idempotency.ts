@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { startPeriodicTask, type PeriodicTask } from '../periodic-task.ts';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -122,41 +122,10 @@ function noteOf(secretAnswer: SecretAnswer, body: string, request: FastifyReques
   }
 }
 
-export interface IdempotencyPurge extends EventEmitter<{ purge: [{ deleted: number }] }> {
-  /** Stops the timer and waits for a purge in flight, so the store can close after it. */
-  stop(): Promise<void>;
-}
-
 /**
  * Deletes expired idempotency records at start and every `intervalMs` (claims skip expired rows,
- * but without this they would pile up forever). Emits `purge` after each run. The timer is unref'd
- * so it never keeps the process alive; `stop` ends it on shutdown.
+ * but without this they would pile up forever).
  */
-export function startIdempotencyPurge(db: Kysely<Tables>, intervalMs: number, logger: Logger): IdempotencyPurge {
-  const emitter = new EventEmitter<{ purge: [{ deleted: number }] }>() as IdempotencyPurge;
-  let inFlight: Promise<void> | null = null;
-  const run = async () => {
-    try {
-      const deleted = await purgeExpiredKeys(db, Date.now());
-      if (deleted > 0) logger.debug({ deleted }, 'purged expired idempotency records');
-      emitter.emit('purge', { deleted });
-    } catch (err) {
-      logger.warn({ err }, 'idempotency purge failed; retrying at the next interval');
-    }
-  };
-  const tick = () => {
-    // A slow purge is never stacked on itself.
-    inFlight ??= run().finally(() => {
-      inFlight = null;
-    });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  // Once at start too: a process restarted more often than the interval would never purge.
-  tick();
-  emitter.stop = async () => {
-    clearInterval(timer);
-    await inFlight;
-  };
-  return emitter;
+export function startIdempotencyPurge(db: Kysely<Tables>, intervalMs: number, logger: Logger): PeriodicTask {
+  return startPeriodicTask({ what: 'idempotency purge', intervalMs, logger, run: () => purgeExpiredKeys(db, Date.now()) });
 }

@@ -24,6 +24,13 @@ export type Grain = (typeof GRAINS)[number];
 
 export type RollupOutcome = 'succeeded' | 'retrying' | 'failed';
 
+/**
+ * How long each grain's rows are kept, in minutes: the longest overview range drawn at that grain
+ * (services/webhook-overview.ts RANGES: 1 h per minute, 24 h per quarter hour, 7 days per
+ * hour) with a margin. Older rows are never read and are pruned (`pruneRollup`).
+ */
+export const GRAIN_KEPT_MINUTES: Record<Grain, number> = { 1: 2 * 60, 15: 2 * 24 * 60, 60: 8 * 24 * 60 };
+
 export function bucketOf(ms: number): number {
   const i = LATENCY_BOUNDS.findIndex((b) => ms <= b);
   return i < 0 ? BUCKETS - 1 : i;
@@ -142,4 +149,26 @@ export function percentile(histogram: number[], q: number): number | null {
     if (seen >= q * total) return i < LATENCY_BOUNDS.length ? LATENCY_BOUNDS[i]! : Infinity;
   }
   return Infinity;
+}
+
+/**
+ * Deletes the rows no overview range reaches any more (GRAIN_KEPT_MINUTES), company by company so
+ * each delete is a range of the primary key. Returns the rows deleted.
+ */
+export async function pruneRollup(db: Kysely<Tables>, nowMs: number): Promise<number> {
+  const nowMinute = Math.floor(nowMs / 60_000);
+  const companies = await db.selectFrom('attempt_rollup').select('company_id').distinct().execute();
+  let deleted = 0;
+  for (const { company_id } of companies) {
+    for (const grain of GRAINS) {
+      const res = await db
+        .deleteFrom('attempt_rollup')
+        .where('company_id', '=', company_id)
+        .where('grain', '=', grain)
+        .where('slot', '<', nowMinute - GRAIN_KEPT_MINUTES[grain])
+        .executeTakeFirst();
+      deleted += Number(res.numDeletedRows);
+    }
+  }
+  return deleted;
 }

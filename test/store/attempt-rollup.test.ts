@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrate, TYPES } from '../../src/store/migrate.ts';
 import { MIGRATIONS } from '../../src/store/migrations/ddl.ts';
-import { addToRollup, failingEndpoints, rollupSlots, type RolledAttempt } from '../../src/store/attempt-rollup.ts';
+import { addToRollup, failingEndpoints, pruneRollup, rollupSlots, type RolledAttempt } from '../../src/store/attempt-rollup.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { STORES } from '../helpers/server.ts';
 
@@ -84,5 +84,25 @@ for (const store of STORES) describe(`attempt rollup (${store})`, () => {
     assert.deepEqual(await counts(15), [[0, 2, 0, 0, 0], [15 * MIN, 1, 1, 0, 1], [60 * MIN, 0, 0, 3, 3]]);
     assert.deepEqual(await counts(60), [[0, 3, 1, 0, 1], [60 * MIN, 0, 0, 3, 3]]);
     await assert.rejects(sql`SELECT count(*) FROM attempt_minutes`.execute(db), 'the old table is gone');
+  });
+  test('pruning drops the rows no overview range reaches, grain by grain, for every company', async () => {
+    const now = T0 + 30 * 24 * 60 * MIN; // a month on: everything above is long gone
+    const ago = (minutes: number) => now - minutes * MIN;
+    await database.transaction((trx) =>
+      addToRollup(trx, [
+        a('wh_p', ago(30), 10, 'succeeded', 'cmp_P'), // every grain keeps it
+        a('wh_p', ago(3 * 60), 10, 'succeeded', 'cmp_P'), // minute row gone, quarter hour and hour kept
+        a('wh_p', ago(3 * 24 * 60), 10, 'failed', 'cmp_Q'), // only the hour row is kept
+        a('wh_p', ago(9 * 24 * 60), 10, 'failed', 'cmp_Q'), // nothing kept
+      ]),
+    );
+    const deleted = await pruneRollup(database.db, now);
+    const left = async (company: string, grain: 1 | 15 | 60) => (await rollupSlots(database.db, company, 0, grain)).filter((s) => s.at > now - 10 * 24 * 60 * MIN).length;
+    assert.deepEqual([await left('cmp_P', 1), await left('cmp_P', 15), await left('cmp_P', 60)], [1, 2, 2]);
+    assert.deepEqual([await left('cmp_Q', 1), await left('cmp_Q', 15), await left('cmp_Q', 60)], [0, 0, 1]);
+    assert.ok(deleted >= 1 + 2 + 3, `deleted ${deleted}`);
+    assert.equal(await pruneRollup(database.db, now), 0, 'a second prune finds nothing');
+    // What the overview's ranges read is untouched: the last hour per minute.
+    assert.equal((await rollupSlots(database.db, 'cmp_P', Math.floor(ago(60) / MIN), 1)).length, 1);
   });
 });
