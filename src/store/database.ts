@@ -6,6 +6,7 @@ import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
+import { PREPARED_PREFIX } from './sql/statement.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -158,6 +159,22 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
   };
 }
 
+/**
+ * Kysely sends every statement unnamed, so PostgreSQL parses and plans it each time. The queue's
+ * hot statements (store/sql/) mark their text with PREPARED_PREFIX and a name: on each client of
+ * the pool, such a text runs as a named prepared statement, which pg prepares once per connection.
+ */
+function preparesMarkedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && text.startsWith(PREPARED_PREFIX) && Array.isArray(rest[0])) {
+      const name = text.slice(PREPARED_PREFIX.length, text.indexOf('*/'));
+      return query({ name, text, values: rest[0] }, ...rest.slice(1));
+    }
+    return query(text, ...rest);
+  };
+}
+
 function openPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -172,6 +189,7 @@ function openPostgres(url: string, poolSize: number): Database {
   // An idle client can lose its connection (server restart, admin termination); the pool replaces
   // it, and without a listener the 'error' event would crash the process.
   pool.on('error', () => {});
+  pool.on('connect', preparesMarkedStatements);
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { run, type Dialect } from './statement.ts';
+import { prepared, run, type Dialect } from './statement.ts';
 
 export interface AttemptInsert {
   id: string;
@@ -17,7 +17,7 @@ export interface AttemptInsert {
 }
 
 // One statement for the whole batch, whatever its size: the rows travel as one JSON array.
-const INSERT = {
+const INSERT = prepared('sb_insert_attempts', {
   sqlite: `INSERT INTO attempts (id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body)
     SELECT value ->> 'id', value ->> 'delivery_id', value ->> 'webhook_id', value ->> 'at', value ->> 'status_code', value ->> 'error',
            value ->> 'duration_ms', value ->> 'request_headers', value ->> 'response_headers', value ->> 'response_body'
@@ -25,7 +25,7 @@ const INSERT = {
   postgres: `INSERT INTO attempts (id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body)
     SELECT id, delivery_id, webhook_id, at, status_code, error, duration_ms, request_headers, response_headers, response_body
     FROM json_populate_recordset(NULL::attempts, $1::json)`,
-};
+});
 
 /** Appends attempt rows (the delivery log's history). */
 export async function insertAttempts(trx: Kysely<any>, dialect: Dialect, rows: AttemptInsert[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { list, run, type Dialect } from './statement.ts';
+import { list, prepared, run, type Dialect } from './statement.ts';
 
 export interface LeasedRow {
   id: string;
@@ -18,7 +18,7 @@ const COLUMNS = 'id, company_id, event_id, webhook_id, attempt_count, manual, co
 // back into it by themselves when the lease runs out (store/queue.ts). On PostgreSQL the rows are
 // locked with SKIP LOCKED: concurrent workers split them, and the conditions are re-checked on the
 // locked row.
-const LEASE = {
+const LEASE = prepared('sb_lease_deliveries', {
   sqlite: `UPDATE deliveries SET lease_until = ?, next_attempt_at = ?
     WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
     RETURNING ${COLUMNS}`,
@@ -26,7 +26,7 @@ const LEASE = {
     WHERE id IN (SELECT id FROM deliveries WHERE id = ANY($2::text[]) AND status = 'pending'
                    AND (lease_until IS NULL OR lease_until < $3) FOR UPDATE SKIP LOCKED)
     RETURNING ${COLUMNS}`,
-};
+});
 
 /** Leases the chosen pending deliveries that are still free until `lease`; returns those it got. */
 export async function leaseDeliveries(trx: Kysely<any>, dialect: Dialect, ids: string[], now: number, lease: number): Promise<LeasedRow[]> {

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { list, run, type Dialect } from './statement.ts';
+import { list, prepared, run, type Dialect } from './statement.ts';
 
-const LOAD = {
+const LOAD = prepared('sb_load_events', {
   sqlite: `SELECT id, type, payload FROM events WHERE id IN (SELECT value FROM json_each(?))`,
   postgres: `SELECT id, type, payload FROM events WHERE id = ANY($1::text[])`,
-};
+});
 
 /** Event payloads and types by id, for a claimed batch. */
 export async function loadEvents(db: Kysely<any>, dialect: Dialect, ids: string[]): Promise<Map<string, { type: string; payload: string }>> {

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { list, run, type Dialect } from './statement.ts';
+import { list, prepared, run, type Dialect } from './statement.ts';
 
 // A claim is identified by its delivery and its lease: a row whose lease changed belongs to
 // another worker now (its lease expired) or was re-queued by a person, and is left as it is.
 // A listener session's deliveries have no lease (NULL, given as 0).
-const MARK = {
+const MARK = prepared('sb_mark_succeeded', {
   sqlite: `UPDATE deliveries SET status = 'succeeded', attempt_count = attempt_count + 1, lease_until = NULL,
       next_attempt_at = NULL, manual = 0, updated_at = ?
     FROM json_each(?) AS c
@@ -15,7 +15,7 @@ const MARK = {
     FROM unnest($2::text[], $3::bigint[]) AS c(id, lease)
     WHERE d.id = c.id AND COALESCE(d.lease_until, 0) = c.lease AND d.status = 'pending'
     RETURNING d.id`,
-};
+});
 
 /** Claims whose attempt succeeded: each still held is finished; returns the ids it finished. */
 export async function markSucceeded(trx: Kysely<any>, dialect: Dialect, claims: { id: string; lease_until: number }[], now: number): Promise<Set<string>> {

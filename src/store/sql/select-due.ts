@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { list, run, type Dialect } from './statement.ts';
+import { list, prepared, run, type Dialect } from './statement.ts';
 
 export interface DueCandidate {
   id: string;
@@ -18,7 +18,7 @@ const PRED = `CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL A
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
          AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
 
-const SELECT_DUE = {
+const SELECT_DUE = prepared('sb_select_due', {
   sqlite: `SELECT d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, ${PRED}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.kind = 'endpoint'
@@ -31,7 +31,7 @@ const SELECT_DUE = {
       AND (d.lease_until IS NULL OR d.lease_until < $1)
       AND NOT (d.webhook_id = ANY($2::text[]))
     ORDER BY d.next_attempt_at LIMIT $3`,
-};
+});
 
 /** Due, unleased deliveries of HTTP endpoints, oldest due first, leaving out `exclude`'s endpoints. */
 export async function selectDue(db: Kysely<any>, dialect: Dialect, o: { now: number; exclude: string[]; limit: number }): Promise<DueCandidate[]> {

@@ -15,6 +15,18 @@ export interface Statement {
   postgres: string;
 }
 
+/**
+ * A PostgreSQL text starting with this comment runs as a named prepared statement (the pool's
+ * clients are wrapped for it in store/database.ts): parsed and planned once per connection, not
+ * on every batch.
+ */
+export const PREPARED_PREFIX = '/*prepared:';
+
+/** The statement with its PostgreSQL text marked for preparing under `name`. */
+export function prepared(name: string, stmt: Statement): Statement {
+  return { sqlite: stmt.sqlite, postgres: `${PREPARED_PREFIX}${name}*/ ${stmt.postgres}` };
+}
+
 export interface Result<R> {
   rows: R[];
   /** Rows written by an INSERT, UPDATE or DELETE without RETURNING. */
