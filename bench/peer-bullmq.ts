@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild } from './lib/proc.ts';
+import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
 import { messageEnvelope, messageText } from './lib/payload.ts';
 import { withProgress } from './lib/progress.ts';
 import { generateSecret } from '../src/domain/signing.ts';
@@ -86,21 +86,9 @@ export async function runPeerBullmq(o: { events: number; log: (s: string) => voi
     const sampler = rssSampler(() => [worker?.pid, redis.child.pid]);
     const notes: string[] = [];
     let delivered = 0;
-    let lastProgress = nowMs();
     await withProgress(o.log, 'peer-bullmq', () => ({ done: delivered, total: o.events, unit: 'delivered' }), async () => {
-      for (;;) {
-        await sleep(100);
-        const s = (await receiver.stats()).listeners[0]!;
-        if (s.unique > delivered) {
-          delivered = s.unique;
-          lastProgress = nowMs();
-        }
-        if (delivered >= o.events) break;
-        if (nowMs() - lastProgress > 30_000) {
-          notes.push(`stalled at ${delivered}`);
-          break;
-        }
-      }
+      const arrived = await untilArrived(receiver, o.events, (n) => (delivered = n));
+      if (arrived.stalled) notes.push(arrived.stalled);
       // "Recorded": BullMQ has moved every job to completed.
       for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(50)) {
         const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');

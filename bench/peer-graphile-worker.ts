@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Logger, makeWorkerUtils } from 'graphile-worker';
-import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild } from './lib/proc.ts';
+import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
 import { messageEnvelope, messageText } from './lib/payload.ts';
 import { withProgress } from './lib/progress.ts';
 import { generateSecret } from '../src/domain/signing.ts';
@@ -91,22 +91,10 @@ export async function runPeerGraphileWorker(o: {
     const notes: string[] = [];
     let delivered = 0;
     let recording = false;
-    let lastProgress = nowMs();
     const sample = () => ({ done: delivered, total: o.events, unit: 'delivered', extra: recording ? 'waiting for the jobs to be completed' : undefined });
     const end = await withProgress(o.log, 'peer-graphile-worker', sample, async () => {
-      for (;;) {
-        await sleep(100);
-        const s = (await receiver.stats()).listeners[0]!;
-        if (s.unique > delivered) {
-          delivered = s.unique;
-          lastProgress = nowMs();
-        }
-        if (delivered >= o.events) break;
-        if (nowMs() - lastProgress > 30_000) {
-          notes.push(`stalled at ${delivered}`);
-          break;
-        }
-      }
+      const arrived = await untilArrived(receiver, o.events, (n) => (delivered = n));
+      if (arrived.stalled) notes.push(arrived.stalled);
       // "Recorded": graphile-worker deletes a job once it completed; wait until none is left.
       recording = true;
       for (const deadline = nowMs() + 30_000; ; await sleep(50)) {

@@ -321,3 +321,23 @@ export async function forkReady<T extends { type: string }>(file: string, args: 
   });
   return { child, ready };
 }
+
+/**
+ * Waits until the receiver's first listener has seen `expected` distinct ids, telling `seen` each
+ * new count; gives up after 30 s without a new arrival and says so (for the peers' drains).
+ */
+export async function untilArrived(receiver: Receiver, expected: number, seen: (n: number) => void): Promise<{ delivered: number; stalled: string | null }> {
+  let delivered = 0;
+  let lastProgress = nowMs();
+  for (;;) {
+    await sleep(100);
+    const s = (await receiver.stats()).listeners[0]!;
+    if (s.unique > delivered) {
+      delivered = s.unique;
+      lastProgress = nowMs();
+      seen(delivered);
+    }
+    if (delivered >= expected) return { delivered, stalled: null };
+    if (nowMs() - lastProgress > 30_000) return { delivered, stalled: `stalled at ${delivered}` };
+  }
+}

@@ -1,20 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { Tables } from '../tables.ts';
 import { prepared, run, type Dialect } from './statement.ts';
 
-export interface AttemptInsert {
-  id: string;
-  delivery_id: string;
-  webhook_id: string;
-  at: string;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  /** JSON text. */
-  request_headers: string;
-  /** JSON text. */
-  response_headers: string;
-  response_body: string | null;
-}
+/** An attempt row as stored: headers as JSON text. */
+export type AttemptInsert = Tables['attempts'];
 
 // One statement for the whole batch, whatever its size: the rows travel as one JSON array.
 const INSERT = prepared('sb_insert_attempts', {
