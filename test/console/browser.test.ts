@@ -269,9 +269,11 @@ test('keyboard: the menu opens from the keyboard, Escape closes it and the delet
   await page.locator('details.menu summary').first().focus();
   await page.keyboard.press('Enter');
   await page.locator('.menu-list [role=menuitem]').first().waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Edit');
+  // The menu's script moves the focus on its toggle event, a moment after the list shows: wait for it.
+  const focused = (text: string) => page.waitForFunction((t) => document.activeElement?.textContent?.trim() === t, text, { timeout: 5000 });
+  await focused('Edit');
   await page.keyboard.press('ArrowDown');
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Disable');
+  await focused('Disable');
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('details.menu[open]').count(), 0);
   await rowMenu('Delete');
