@@ -76,8 +76,9 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     };
     const stopped = new Set<string>();
 
-    // Per endpoint, in id order (rows are locked in one order, so concurrent batches cannot
-    // deadlock): a success resets the counter, and only the failures after the batch's last
+    // Per endpoint, in id order (endpoint rows are locked in one order, so concurrent batches do
+    // not deadlock on them; a deadlock on delivery rows, with a deletion, is retried by the
+    // batcher): a success resets the counter, and only the failures after the batch's last
     // success count.
     const byEndpoint = new Map<string, { lastSuccess: number; failures: number[] }>();
     live.forEach((a, i) => {

@@ -90,12 +90,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     slots,
     buckets,
     leaseMarginMs: LEASE_MARGIN_MS,
-    start(lane, job) {
-      const p: Promise<void> = send(lane, job)
-        .catch((err: unknown) => ctx.logger.error({ err, delivery: job.claim.id }, 'recording a delivery attempt failed'))
-        .finally(() => attempts.delete(p));
-      attempts.add(p);
-    },
+    start: (lane, job) => track(send(lane, job), job),
     expired(jobs) {
       void giveBack(jobs).catch((err: unknown) => ctx.logger.error({ err }, 'releasing an expired claim failed'));
     },
@@ -145,9 +140,9 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   }
 
   /** Keeps an attempt's promise until it settles, so stop() can wait for it. */
-  function track(p: Promise<void>): void {
+  function track(p: Promise<void>, job: Job): void {
     const tracked: Promise<void> = p
-      .catch((err: unknown) => ctx.logger.error({ err }, 'recording a delivery attempt failed'))
+      .catch((err: unknown) => ctx.logger.error({ err, delivery: job.claim.id }, 'recording a delivery attempt failed'))
       .finally(() => attempts.delete(tracked));
     attempts.add(tracked);
   }
@@ -216,7 +211,8 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         continue;
       }
       if (unreadable.has(endpoint.id)) {
-        track(failUnsendable(endpoint, { claim, event }));
+        const job = { claim, event };
+        track(failUnsendable(endpoint, job), job);
         continue;
       }
       const lane = lanes.laneFor(endpoint);

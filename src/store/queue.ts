@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from './tables.ts';
-import type { Database } from './database.ts';
+import type { Database, DialectName } from './database.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
 import { padIn } from './in-list.ts';
 import { selectDue } from './sql/select-due.ts';
@@ -66,7 +66,7 @@ export interface ClaimResult {
   parked: number;
 }
 
-type Dialect = 'sqlite' | 'postgres';
+type Dialect = DialectName;
 
 // Candidates read per claim, relative to the batch: room for rows that the per-endpoint room trims
 // away or that get parked, and on PostgreSQL for rows that other workers win (SKIP LOCKED). Each

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import type { DialectName } from '../database.ts';
 
 /**
  * The queue's hot statements are written once as SQL text per dialect and run as they are: no
@@ -8,7 +9,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
  * operation, after graphile-worker's src/sql/. (Statements of a fixed shape that the typed builder
  * can write, e.g. the API's inserts, use store/fixed-query.ts instead: built once, run as text.)
  */
-export type Dialect = 'sqlite' | 'postgres';
+export type Dialect = DialectName;
 
 export interface Statement {
   sqlite: string;
