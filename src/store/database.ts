@@ -6,7 +6,7 @@ import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
-import { PREPARED_PREFIX } from './sql/statement.ts';
+import { EACH_ROW_PREFIX, PREPARED_PREFIX } from './sql/statement.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -149,7 +149,7 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
     prepare(text: string) {
       let stmt = cache.get(text);
       if (!stmt) {
-        stmt = sqlite.prepare(text);
+        stmt = text.startsWith(EACH_ROW_PREFIX) ? eachRowStatement(sqlite.prepare(text)) : sqlite.prepare(text);
         // Statements built with variable IN-lists make many distinct texts: keep the cache bounded.
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(text, stmt);
@@ -157,6 +157,32 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
       return stmt;
     },
   };
+}
+
+/**
+ * A statement marked with EACH_ROW_PREFIX (store/sql/statement.ts), shaped as better-sqlite3's for
+ * kysely's SqliteConnection: its parameters are a list of tuples, each run in turn.
+ */
+function eachRowStatement(stmt: SQLite.Statement): SQLite.Statement {
+  const each = {
+    reader: stmt.reader,
+    all(tuples: unknown[][]) {
+      const rows: unknown[] = [];
+      // A per-row statement returns at most one row; SQLite makes a statement's whole change in
+      // its first step, RETURNING or not, so get() is complete.
+      for (const t of tuples) {
+        const r = stmt.get(t);
+        if (r !== undefined) rows.push(r);
+      }
+      return rows;
+    },
+    run(tuples: unknown[][]) {
+      let changes = 0;
+      for (const t of tuples) changes += stmt.run(t).changes;
+      return { changes, lastInsertRowid: 0 };
+    },
+  };
+  return each as unknown as SQLite.Statement;
 }
 
 /**
