@@ -78,6 +78,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     sqliteSynchronous: config.sqliteSynchronous,
+    onBackgroundError: (err) => logger.warn({ err }, 'store background task failed'),
   });
   try {
     await verifyMasterKey(database, secrets, logger);

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely
 import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
 import { createGroupCommit } from './group-commit.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { EACH_ROW_PREFIX, PREPARED_PREFIX } from './sql/statement.ts';
 
@@ -21,6 +22,8 @@ export interface Database {
    * together share one COMMIT (group-commit.ts); on PostgreSQL each has its own.
    */
   transaction<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
+  /** SQLite's WAL checkpoints, on their own thread; null on PostgreSQL. */
+  checkpointer: Checkpointer | null;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** Hears what fails off the request path (a WAL checkpoint), to log it. */
+  onBackgroundError?: (err: Error) => void;
 }
 
 export class StoreLockedError extends Error {
@@ -96,19 +101,21 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 function openSqlite(opts: DatabaseOptions): Database {
   ensurePrivateDir(opts.dataDir);
   const file = path.join(opts.dataDir, 'switchboard.db');
+  const lock = lockDataDir(path.join(opts.dataDir, 'switchboard.lock'));
   // SQLite would create the file 0644; made 0600 first, it also hands that mode to -wal and -shm.
   ensurePrivateFile(file);
   for (const extra of ['-wal', '-shm', '-journal']) tightenIfPresent(file + extra);
-  const sqlite = new SQLite(file);
+  let sqlite: SQLite.Database | null = null;
   try {
-    // Exclusive locking makes the OS file lock ours for the life of the connection: a second
-    // process cannot open the store, and the lock vanishes with us even after kill -9.
+    sqlite = new SQLite(file);
     sqlite.pragma('busy_timeout = 1000');
-    sqlite.pragma('locking_mode = EXCLUSIVE');
     sqlite.pragma('journal_mode = WAL');
+    // A process of an earlier version holds the database itself in exclusive locking mode, not
+    // the lock file: this write fails while one runs.
     sqlite.exec('BEGIN IMMEDIATE; COMMIT;');
   } catch (err) {
-    sqlite.close();
+    sqlite?.close();
+    lock.release();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new StoreLockedError(file);
     throw err;
   }
@@ -119,13 +126,15 @@ function openSqlite(opts: DatabaseOptions): Database {
   // three quarters of the store's writes under load). In memory they cost no system calls; they
   // hold only the pages one group touched, and the group's COMMIT makes the change durable anyway.
   sqlite.pragma('temp_store = MEMORY');
-  // The checkpoint that copies the WAL back into the file runs inside the COMMIT that fills it, on
-  // the event loop, with two fsyncs. At the default 1,000 pages it ran every few group commits and
-  // cost more than the commits themselves; at 8,000 (32 MiB of WAL, reused, not grown, after each
-  // checkpoint) it runs an eighth as often and copies each hot page (the tails of events and
-  // messages, the conversations) once per checkpoint instead of once per 1,000 pages.
-  sqlite.pragma('wal_autocheckpoint = 8000');
+  // Checkpoints run on their own thread (checkpointer.ts), every 100 ms. The COMMIT that makes the
+  // WAL reach this many pages (128 MiB) would still run one itself, on the event loop: a backstop
+  // should that thread stop, never reached while it runs. After a checkpoint the WAL file is
+  // reused from its start and cut back to 64 MiB if it grew past that.
+  sqlite.pragma('wal_autocheckpoint = 32000');
+  sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   sqlite.pragma('busy_timeout = 5000');
+  const checkpointer = startCheckpointer(file);
+  if (opts.onBackgroundError) checkpointer.on('failed', opts.onBackgroundError);
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const group = createGroupCommit(db);
   return {
@@ -133,8 +142,39 @@ function openSqlite(opts: DatabaseOptions): Database {
     dialect: 'sqlite',
     pool: null,
     transaction: (fn) => group.run(fn),
-    close: () => db.destroy(),
+    checkpointer,
+    async close() {
+      await checkpointer.close();
+      try {
+        await db.destroy();
+      } finally {
+        lock.release();
+      }
+    },
   };
+}
+
+/**
+ * The data directory is one process's: a second server on the same folder would run its own
+ * workers and group commits over the same rows. The lock is a small SQLite file held in exclusive
+ * locking mode for the life of the process: the OS lock goes with the process, even after kill -9,
+ * and the database itself stays open to the other connections of this process (checkpointer.ts).
+ */
+function lockDataDir(file: string): { release(): void } {
+  ensurePrivateFile(file);
+  const lockDb = new SQLite(file);
+  try {
+    lockDb.pragma('busy_timeout = 1000');
+    lockDb.pragma('journal_mode = OFF');
+    lockDb.pragma('locking_mode = EXCLUSIVE');
+    // Exclusive from BEGIN on, and kept after COMMIT in this locking mode.
+    lockDb.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (err) {
+    lockDb.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new StoreLockedError(file);
+    throw err;
+  }
+  return { release: () => lockDb.close() };
 }
 
 /**
@@ -222,6 +262,7 @@ function openPostgres(url: string, poolSize: number): Database {
     dialect: 'postgres',
     pool,
     transaction: (fn) => db.transaction().execute(fn),
+    checkpointer: null,
     close: () => db.destroy(),
   };
 }
