@@ -17,7 +17,6 @@ import { createEventService } from './services/events.ts';
 import { queueStats } from './store/queue-stats.ts';
 import { createWebhookService } from './services/webhooks.ts';
 import { createDeliveryService } from './services/deliveries.ts';
-import { createThreadedHttpClient } from './delivery/threaded-http-client.ts';
 import { createHttpClient } from './delivery/http-client.ts';
 import { parseAllowList } from './domain/address-policy.ts';
 import { USER_AGENT } from './version.ts';
@@ -87,7 +86,6 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     await database.close();
     throw err;
   }
-  const ca = config.caFile ? fs.readFileSync(config.caFile, 'utf8') : undefined;
   const notifier: Notifier = createNotifier(database.pool, (err) => logger.warn({ err }, 'notification listener failed'));
   const metrics: Metrics = createMetrics(() => queueStats(database.db));
   const ctx: ServiceContext = {
@@ -98,16 +96,11 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
     metrics,
     secrets,
     logger,
-    httpClient: createThreadedHttpClient({
-      local: createHttpClient({
-        allowTargets: parseAllowList(config.allowTargets),
-        allowHttp: config.allowHttp,
-        ...(ca === undefined ? {} : { ca }),
-        userAgent: USER_AGENT,
-        logger,
-      }),
-      setup: { allowTargets: config.allowTargets, allowHttp: config.allowHttp, ...(ca === undefined ? {} : { ca }), userAgent: USER_AGENT },
-      threaded: ['delivery'],
+    httpClient: createHttpClient({
+      allowTargets: parseAllowList(config.allowTargets),
+      allowHttp: config.allowHttp,
+      ...(config.caFile ? { ca: fs.readFileSync(config.caFile) } : {}),
+      userAgent: USER_AGENT,
       logger,
     }),
   };

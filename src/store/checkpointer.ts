@@ -7,9 +7,10 @@ import { Worker } from 'node:worker_threads';
  * into the database file, with an fsync on each side; run by SQLite itself (wal_autocheckpoint) it
  * happens inside the COMMIT that fills the WAL, on the event loop, for 20-40 ms at a time: measured
  * on the API's writes, a third of the store's time per request. Here a second connection, on a
- * worker thread, runs a PASSIVE checkpoint every `intervalMs`: it never waits for or blocks a
- * writer, the event loop does not wait for it, and the COMMITs only append to the WAL. (The main
- * connection keeps a distant wal_autocheckpoint as a backstop, should this thread ever stop.)
+ * worker thread, runs a PASSIVE checkpoint once the WAL holds `minFrames` pages not yet copied
+ * (looked up every `intervalMs`): it never waits for or blocks a writer, the event loop does not
+ * wait for it, and the COMMITs only append to the WAL. (The main connection keeps a distant
+ * wal_autocheckpoint as a backstop, should this thread ever stop.)
  */
 export interface Checkpointer extends EventEmitter<{
   /** A checkpoint copied frames: `log` frames in the WAL, `checkpointed` of them now in the file. */
@@ -23,12 +24,21 @@ export interface Checkpointer extends EventEmitter<{
 // Worker threads do not get the TypeScript loader of the main thread, so the thread's code is
 // plain CommonJS, given as text. It loads better-sqlite3 from the path the main thread resolved.
 const THREAD_SOURCE = `
+const fs = require('node:fs');
+const os = require('node:os');
 const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.sqlitePath);
 const db = new SQLite(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
+// The WAL's frame count and how many of them are in the file already, read off the wal-index
+// header at the start of the -shm file (SQLite's documented WAL format, native byte order):
+// mxFrame at byte 16 of the header, nBackfill at byte 96 (after the header's two copies).
+const shm = fs.openSync(workerData.file + '-shm', 'r');
+const header = Buffer.alloc(100);
+const u32 = os.endianness() === 'LE' ? (o) => header.readUInt32LE(o) : (o) => header.readUInt32BE(o);
 const timer = setInterval(() => {
   try {
+    if (fs.readSync(shm, header, 0, 100, 0) < 100 || u32(16) - u32(96) < workerData.minFrames) return;
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
     if (r.checkpointed > 0) parentPort.postMessage({ type: 'ran', log: r.log, checkpointed: r.checkpointed });
   } catch (err) {
@@ -37,17 +47,24 @@ const timer = setInterval(() => {
 }, workerData.intervalMs);
 parentPort.on('message', () => {
   clearInterval(timer);
+  fs.closeSync(shm);
   db.close();
   parentPort.close();
 });
 `;
 
 const CLOSE_WAIT_MS = 5000;
+// A checkpoint copies the last version of each page the WAL holds, with two fsyncs: the hot pages
+// (the due index's leaves, the tails of events and attempts) are rewritten by every commit, and a
+// checkpoint per 8,000 pages copies each of them once per 8,000 pages written (the threshold the
+// inline checkpoints had, store/database.ts), not once per poll.
+const DEFAULT_MIN_FRAMES = 8000;
 
 /** Starts checkpointing the WAL of the SQLite database `file` (opened in WAL mode by the caller). */
-export function startCheckpointer(file: string, opts: { intervalMs?: number } = {}): Checkpointer {
+export function startCheckpointer(file: string, opts: { intervalMs?: number; minFrames?: number } = {}): Checkpointer {
   const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { file, sqlitePath, intervalMs: opts.intervalMs ?? 100 } });
+  const workerData = { file, sqlitePath, intervalMs: opts.intervalMs ?? 50, minFrames: opts.minFrames ?? DEFAULT_MIN_FRAMES };
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData });
   // The server closes it with the store; a forgotten one must not keep the process alive.
   worker.unref();
   const events = new EventEmitter() as Checkpointer;
