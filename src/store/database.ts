@@ -33,7 +33,7 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** PostgreSQL pool size. */
   poolSize?: number;
-  /** SQLite: WAL pages not yet in the database file that start a checkpoint (default 8,000; tests use fewer). */
+  /** SQLite: WAL pages not yet in the database file that start a checkpoint (default 1,000; tests use fewer). */
   checkpointFrames?: number;
   /** Hears what fails off the request path (a WAL checkpoint), to log it. */
   onBackgroundError?: (err: Error) => void;
@@ -128,7 +128,7 @@ function openSqlite(opts: DatabaseOptions): Database {
   // three quarters of the store's writes under load). In memory they cost no system calls; they
   // hold only the pages one group touched, and the group's COMMIT makes the change durable anyway.
   sqlite.pragma('temp_store = MEMORY');
-  // Checkpoints run on their own thread (checkpointer.ts) every 8,000 pages. The COMMIT that makes the
+  // Checkpoints run on their own thread (checkpointer.ts) every 1,000 pages. The COMMIT that makes the
   // WAL reach this many pages (128 MiB) would still run one itself, on the event loop: a backstop
   // should that thread stop, never reached while it runs. After a checkpoint the WAL file is
   // reused from its start and cut back to 64 MiB if it grew past that.
