@@ -71,12 +71,10 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; min
   const events = new EventEmitter() as Checkpointer;
   worker.on('message', (m: { type: 'ran'; log: number; checkpointed: number } | { type: 'failed'; message: string }) => {
     if (m.type === 'ran') events.emit('ran', { log: m.log, checkpointed: m.checkpointed });
-    else if (events.listenerCount('failed') > 0) events.emit('failed', new Error(`WAL checkpoint failed: ${m.message}`));
+    else events.emit('failed', new Error(`WAL checkpoint failed: ${m.message}`));
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.on('error', (err) => {
-    if (events.listenerCount('failed') > 0) events.emit('failed', err);
-  });
+  worker.on('error', (err) => events.emit('failed', err));
   let closing: Promise<void> | null = null;
   events.close = () =>
     (closing ??= (async () => {

@@ -130,10 +130,10 @@ describe('crash recovery', () => {
     const receiver = await startReceiver(() => ({ status: 200, delayMs: random.int(5) }));
     const env = { ...BASE_ENV, SWITCHBOARD_DATA_DIR: data };
     let server: ServerProcess | null = await startServerProcess([], env);
-    let running: ServerProcess | null = server;
+    let load: ReturnType<typeof startLoad> | null = null;
     try {
       const conversations = await setUp(server.url!, receiver.url);
-      const load = startLoad(() => server?.url ?? null, conversations);
+      load = startLoad(() => server?.url ?? null, conversations);
       const crashedAt: number[] = [];
       for (let k = 0; k < 3; k++) {
         await load.more(50 + random.int(200));
@@ -141,7 +141,7 @@ describe('crash recovery', () => {
         server = null;
         crashedAt.push(Date.now());
         await s.crash();
-        server = running = await startServerProcess([], env);
+        server = await startServerProcess([], env);
       }
       await load.more(50);
       await load.stop();
@@ -149,10 +149,11 @@ describe('crash recovery', () => {
       assert.ok(ids.length > 100, `only ${ids.length} events`);
       await waitFor(() => ids.every((id) => receiver.counts.has(id)), 30_000);
       report('sqlite', ids, receiver, crashedAt);
-      running = null;
       assert.equal(await server!.stop(), 0);
     } finally {
-      await running?.stop();
+      // After a failure too: a load still posting, or a server still running, would keep the test alive.
+      await load?.stop();
+      await server?.stop();
       await receiver.close();
       fs.rmSync(data, { recursive: true, force: true });
     }
