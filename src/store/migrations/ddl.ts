@@ -212,4 +212,18 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE deliveries ADD COLUMN manual INTEGER NOT NULL DEFAULT 0`,
     ],
   },
+  {
+    id: '0011_claims_per_endpoint',
+    statements: () => [
+      // A claim that leaves out busy endpoints (their lanes are full) reads the front of the due
+      // queue from the index alone, so skipping those endpoints' rows costs no table reads...
+      `DROP INDEX deliveries_due`,
+      `CREATE INDEX deliveries_due ON deliveries (next_attempt_at, webhook_id, id) WHERE status = 'pending'`,
+      // ...and finds other endpoints' due rows behind that front per endpoint, in this index's
+      // order, instead of scanning the whole backlog (store/sql/select-due.ts). It also holds the
+      // parked rows (next_attempt_at NULL) that deliveries_parked indexed.
+      `DROP INDEX deliveries_parked`,
+      `CREATE INDEX deliveries_pending ON deliveries (webhook_id, next_attempt_at) WHERE status = 'pending'`,
+    ],
+  },
 ];

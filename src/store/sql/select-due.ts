@@ -8,33 +8,123 @@ export interface DueCandidate {
   max_in_flight: number;
   timeout_ms: number;
   webhook_status: string;
+  /** When it came due (epoch ms): the claim takes the oldest first. */
+  due_at: number;
   /** For ordered endpoints: the nearest earlier delivery of the conversation still pending. */
   pred: string | null;
 }
 
 // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
-// No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
-const PRED = `CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
+const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, d.next_attempt_at AS due_at,
+    CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
          AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
 
+// No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
 const SELECT_DUE = prepared('sb_select_due', {
-  sqlite: `SELECT d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, ${PRED}
+  sqlite: `SELECT ${COLUMNS}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.kind = 'endpoint'
       AND (d.lease_until IS NULL OR d.lease_until < ?)
-      AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
     ORDER BY d.next_attempt_at LIMIT ?`,
-  postgres: `SELECT d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, ${PRED}
+  postgres: `SELECT ${COLUMNS}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.kind = 'endpoint'
       AND (d.lease_until IS NULL OR d.lease_until < $1)
-      AND NOT (d.webhook_id = ANY($2::text[]))
+    ORDER BY d.next_attempt_at LIMIT $2`,
+});
+
+// The front of the due queue, read from the deliveries_due index alone (it holds both columns).
+const DUE_FRONT = prepared('sb_due_front', {
+  sqlite: `SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+  postgres: `SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2`,
+});
+
+const DUE_BY_IDS = prepared('sb_due_by_ids', {
+  sqlite: `SELECT ${COLUMNS}
+    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id IN (SELECT value FROM json_each(?)) AND d.status = 'pending' AND d.next_attempt_at <= ? AND w.kind = 'endpoint'
+      AND (d.lease_until IS NULL OR d.lease_until < ?)`,
+  postgres: `SELECT ${COLUMNS}
+    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND d.next_attempt_at <= $2 AND w.kind = 'endpoint'
+      AND (d.lease_until IS NULL OR d.lease_until < $2)`,
+});
+
+// Endpoints outside `exclude` with something due, the longest waiting first: one probe of the
+// deliveries_pending index per endpoint, whatever the backlog.
+const HEAD = `(SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = w.id AND h.status = 'pending' AND h.next_attempt_at <= NOW
+    ORDER BY h.next_attempt_at LIMIT 1)`;
+const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
+  sqlite: `SELECT id FROM (SELECT w.id, ${HEAD.replace('NOW', '?')} AS head FROM webhooks w
+      WHERE w.kind = 'endpoint' AND w.id NOT IN (SELECT value FROM json_each(?)))
+    WHERE head IS NOT NULL ORDER BY head LIMIT ?`,
+  postgres: `SELECT id FROM (SELECT w.id, ${HEAD.replace('NOW', '$1')} AS head FROM webhooks w
+      WHERE w.kind = 'endpoint' AND NOT (w.id = ANY($2::text[]))) e
+    WHERE head IS NOT NULL ORDER BY head LIMIT $3`,
+});
+
+const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
+  sqlite: `SELECT ${COLUMNS}
+    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
+    ORDER BY d.next_attempt_at LIMIT ?`,
+  postgres: `SELECT ${COLUMNS}
+    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.webhook_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until < $2)
     ORDER BY d.next_attempt_at LIMIT $3`,
 });
 
-/** Due, unleased deliveries of HTTP endpoints, oldest due first, leaving out `exclude`'s endpoints. */
-export async function selectDue(db: Kysely<any>, dialect: Dialect, o: { now: number; exclude: string[]; limit: number }): Promise<DueCandidate[]> {
-  const params = dialect === 'sqlite' ? [o.now, o.now, list(dialect, o.exclude), o.limit] : [o.now, o.exclude, o.limit];
-  return (await run<DueCandidate>(db, dialect, SELECT_DUE, params)).rows;
+/** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
+export const DUE_FRONT_ROWS = 1024;
+/** Endpoints behind the front looked at per claim; the others' turn comes as these fill up. */
+const ENDPOINTS_BEHIND_FRONT = 32;
+
+export interface SelectDueOptions {
+  now: number;
+  /** Endpoints whose deliveries are not wanted now (their lanes are full, or out of rate tokens). */
+  exclude: string[];
+  limit: number;
+  /** Rows of the due queue's front read when `exclude` is not empty (tests make it small). */
+  frontRows?: number;
+}
+
+/**
+ * Due, unleased deliveries of HTTP endpoints, oldest due first, leaving out `exclude`'s endpoints.
+ *
+ * With nothing left out this is one walk down the due index. Leaving endpoints out is the case
+ * that matters: a busy endpoint's lane is full while its backlog sits at the front of the queue,
+ * and a plain `NOT IN` would read that whole backlog on every claim to find nothing (30-65 ms a
+ * claim at 300,000 rows) or, bounded, would starve every endpoint behind it. So: the front of the
+ * queue is read from the index alone and filtered here; if the front held nothing else but the
+ * queue goes on behind it, each endpoint that has something due is asked for its own oldest rows
+ * (deliveries_pending index), so an endpoint whose work arrived after a neighbour's burst is served
+ * at once, not after the burst.
+ */
+export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueOptions): Promise<DueCandidate[]> {
+  const sqlite = dialect === 'sqlite';
+  if (o.exclude.length === 0) {
+    return (await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows;
+  }
+  const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
+  const excluded = new Set(o.exclude);
+  const front = (await run<{ id: string; webhook_id: string }>(db, dialect, DUE_FRONT, [o.now, frontRows])).rows;
+  const wanted: string[] = [];
+  for (const r of front) if (!excluded.has(r.webhook_id) && wanted.length < o.limit) wanted.push(r.id);
+  const found = wanted.length === 0 ? [] : (await run<DueCandidate>(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, wanted), o.now, o.now] : [wanted, o.now])).rows;
+  if (found.length >= o.limit || front.length < frontRows) return sortByDue(found);
+  // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
+  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, [o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT])).rows;
+  const byId = new Map(found.map((r) => [r.id, r]));
+  for (const { id } of behind) {
+    const rows = (await run<DueCandidate>(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, o.now, o.limit] : [id, o.now, o.limit])).rows;
+    for (const r of rows) byId.set(r.id, r);
+  }
+  return sortByDue([...byId.values()]).slice(0, o.limit);
+}
+
+function sortByDue(rows: DueCandidate[]): DueCandidate[] {
+  // PostgreSQL's bigint comes back as a string.
+  for (const r of rows) r.due_at = Number(r.due_at);
+  return rows.sort((a, b) => a.due_at - b.due_at);
 }

@@ -1,0 +1,103 @@
+import { describe, test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { selectDue } from '../../src/store/sql/select-due.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { STORES } from '../helpers/server.ts';
+
+const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
+const STAMP = new Date(NOW).toISOString();
+
+for (const store of STORES) describe(`due deliveries, leaving busy endpoints out (${store})`, () => {
+  let database: Database;
+  let dir: string;
+  let pgdb: TestDatabase | null = null;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-select-due-'));
+    if (store === 'postgres') pgdb = await createTestDatabase();
+    database = await openDatabase({ dataDir: dir, databaseUrl: pgdb?.url ?? null });
+    await database.db.insertInto('companies').values({ id: 'cmp_1', name: 'one', created_at: STAMP } as never).execute();
+  });
+  after(async () => {
+    await database.close();
+    await pgdb?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    await database.db.deleteFrom('deliveries').execute();
+    await database.db.deleteFrom('webhooks').execute();
+  });
+
+  async function endpoint(id: string, status = 'active'): Promise<void> {
+    await database.db
+      .insertInto('webhooks')
+      .values({
+        id, company_id: 'cmp_1', url: 'https://example.test/hook', description: '', status, events: '[]', filter: null, auth: '{}', headers: '{}',
+        retry: '{}', failure_threshold: 5, timeout_ms: 1000, ordering: 'none', max_in_flight: 16, rate_limit_per_s: null, setup_failure: 'continue',
+        secret: 'x', created_at: STAMP, updated_at: STAMP,
+      } as never)
+      .execute();
+  }
+  let made = 0;
+  /** `n` pending deliveries of `webhookId`, due from `dueFrom` on, one ms apart. */
+  async function pending(webhookId: string, n: number, dueFrom: number, extra: Record<string, unknown> = {}): Promise<string[]> {
+    const rows = Array.from({ length: n }, (_, i) => ({
+      id: `dl_${String(made++).padStart(6, '0')}`, company_id: 'cmp_1', event_id: `ev_${made}`, webhook_id: webhookId,
+      status: 'pending', attempt_count: 0, next_attempt_at: dueFrom + i, lease_until: null, created_at: STAMP, updated_at: STAMP, ...extra,
+    }));
+    for (let i = 0; i < rows.length; i += 500) await database.db.insertInto('deliveries').values(rows.slice(i, i + 500) as never).execute();
+    return rows.map((r) => r.id);
+  }
+
+  test('without exclusions: the oldest due first, across endpoints, leased and future rows left out', async () => {
+    await endpoint('wh_a');
+    await endpoint('wh_b');
+    const a = await pending('wh_a', 3, NOW - 100);
+    const b = await pending('wh_b', 2, NOW - 150);
+    await pending('wh_b', 2, NOW + 1000); // not due yet
+    await pending('wh_a', 1, NOW - 500, { id: 'dl_leased', lease_until: NOW + 5000 }); // leased (next_attempt_at moved is the usual case; this is the odd one)
+    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 10 });
+    assert.deepEqual(got.map((r) => r.id), [...b, ...a]);
+    assert.deepEqual(got.map((r) => r.due_at), [NOW - 150, NOW - 149, NOW - 100, NOW - 99, NOW - 98]);
+  });
+
+  test('an endpoint left out whose backlog fills the front of the queue does not hide the endpoints behind it', async () => {
+    await endpoint('wh_busy');
+    await endpoint('wh_late');
+    await endpoint('wh_later');
+    await pending('wh_busy', 300, NOW - 10_000);
+    const late = await pending('wh_late', 3, NOW - 50);
+    const later = await pending('wh_later', 2, NOW - 40);
+    // The front read is smaller than the busy endpoint's backlog: the others are behind it.
+    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 64 });
+    assert.deepEqual(got.map((r) => r.id), [...late, ...later], 'every due row of the others, oldest first');
+    const some = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
+    assert.deepEqual(some.map((r) => r.id), [...late, later[0]], 'at most the limit');
+    const none = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy', 'wh_late', 'wh_later'], limit: 10, frontRows: 64 });
+    assert.deepEqual(none, [], 'nothing when every endpoint with work is left out');
+  });
+
+  test('rows of other endpoints inside the front come from the front, and their older rows first', async () => {
+    await endpoint('wh_busy');
+    await endpoint('wh_mixed');
+    await pending('wh_busy', 40, NOW - 10_000);
+    const mixed = await pending('wh_mixed', 5, NOW - 9_000);
+    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 64 });
+    assert.deepEqual(got.map((r) => r.id), mixed.slice(0, 3));
+    // A front smaller than the backlog, with the other endpoint's first rows inside it: still the oldest three.
+    const small = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 42 });
+    assert.deepEqual(small.map((r) => r.id), mixed.slice(0, 3));
+  });
+
+  test('an inactive endpoint behind the front still shows up, so the claim parks its rows', async () => {
+    await endpoint('wh_busy');
+    await endpoint('wh_off', 'disabled');
+    await pending('wh_busy', 100, NOW - 10_000);
+    const off = await pending('wh_off', 2, NOW - 10);
+    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 16 });
+    assert.deepEqual(got.map((r) => [r.id, r.webhook_status]), off.map((id) => [id, 'disabled']));
+  });
+});
