@@ -20,18 +20,26 @@ const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
          AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
 
-// No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
+/**
+ * Due rows of `deliveries` picked first, on their own, then joined: the ORDER BY and LIMIT on the
+ * one table walk the due index and stop at the limit. Written as one join, PostgreSQL's planner
+ * (which cannot tell how many rows the join keeps) read every due row and sorted them, 25 ms a
+ * claim at 50,000 due rows against 1 ms. `kind` is checked after the limit: listener sessions'
+ * deliveries are never due (fan-out.ts gives them no next_attempt_at), the check is a safety net.
+ * No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
+ */
+function dueThenJoin(where: string, limit: string): string {
+  return `SELECT ${COLUMNS}
+    FROM (SELECT id, webhook_id, manual, conversation_id, sequence, next_attempt_at FROM deliveries
+          WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}) d
+    JOIN webhooks w ON w.id = d.webhook_id
+    WHERE w.kind = 'endpoint'
+    ORDER BY d.next_attempt_at`;
+}
+
 const SELECT_DUE = prepared('sb_select_due', {
-  sqlite: `SELECT ${COLUMNS}
-    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.kind = 'endpoint'
-      AND (d.lease_until IS NULL OR d.lease_until < ?)
-    ORDER BY d.next_attempt_at LIMIT ?`,
-  postgres: `SELECT ${COLUMNS}
-    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND w.kind = 'endpoint'
-      AND (d.lease_until IS NULL OR d.lease_until < $1)
-    ORDER BY d.next_attempt_at LIMIT $2`,
+  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2'),
 });
 
 // The front of the due queue, read from the deliveries_due index alone (it holds both columns).
@@ -65,14 +73,8 @@ const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
 });
 
 const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
-  sqlite: `SELECT ${COLUMNS}
-    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)
-    ORDER BY d.next_attempt_at LIMIT ?`,
-  postgres: `SELECT ${COLUMNS}
-    FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
-    WHERE d.webhook_id = $1 AND d.status = 'pending' AND d.next_attempt_at <= $2 AND (d.lease_until IS NULL OR d.lease_until < $2)
-    ORDER BY d.next_attempt_at LIMIT $3`,
+  sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3'),
 });
 
 /** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
@@ -104,7 +106,7 @@ export interface SelectDueOptions {
 export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueOptions): Promise<DueCandidate[]> {
   const sqlite = dialect === 'sqlite';
   if (o.exclude.length === 0) {
-    return (await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows;
+    return sortByDue((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows);
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
