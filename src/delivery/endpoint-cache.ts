@@ -17,7 +17,12 @@ export function createEndpointCache(secrets: SecretBox, maxEntries = 10_000): En
   return {
     get(row, now) {
       const hit = entries.get(row.id);
-      if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) return { ...hit.endpoint, status: row.status as Endpoint['status'] };
+      if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) {
+        // The same object while nothing changed: what is worked out once per endpoint object
+        // (request.ts: the auth and custom headers of every request) stays worked out.
+        if (hit.endpoint.status !== row.status) hit.endpoint = { ...hit.endpoint, status: row.status as Endpoint['status'] };
+        return hit.endpoint;
+      }
       const endpoint = endpointOf(row, secrets, now);
       const prev = row.previous_secret_expires_at ? Date.parse(row.previous_secret_expires_at) : Infinity;
       entries.delete(row.id);

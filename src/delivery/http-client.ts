@@ -144,46 +144,42 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     return t;
   }
 
+  function refuse(req: OutboundRequest, started: number, err: TargetRefusedError): OutboundResult {
+    opts.logger?.warn({ ...req.logContext, hostname: err.hostname, address: err.address, rule: err.rule }, 'refused outbound target');
+    return failed(started, 'TARGET_REFUSED', `${err.message}; ${ALLOW_TARGETS_HINT}`);
+  }
+
+  // No closures made per request: at thousands of deliveries a second each one is an allocation
+  // (and, under tsx, a call that names it).
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    const fail = (errorCode: OutboundErrorCode, error: string, partial?: Partial<OutboundResult>): OutboundResult => ({
-      statusCode: null, headers: {}, body: '', truncated: false, ...partial, durationMs: elapsed(), error, errorCode,
-    });
-
-    const refuse = (err: TargetRefusedError) => {
-      opts.logger?.warn({ ...req.logContext, hostname: err.hostname, address: err.address, rule: err.rule }, 'refused outbound target');
-      return fail('TARGET_REFUSED', `${err.message}; ${ALLOW_TARGETS_HINT}`);
-    };
     const target = targetOf(req.url);
-    if ('invalid' in target) return fail('INVALID_URL', target.invalid);
-    if ('refused' in target) return refuse(target.refused);
-    const url = target;
+    if ('invalid' in target) return failed(started, 'INVALID_URL', target.invalid);
+    if ('refused' in target) return refuse(req, started, target.refused);
 
-    const headers: Record<string, string> = { ...req.headers };
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = opts.userAgent;
+    const headers = withUserAgent(req.headers, opts.userAgent);
     const res = new ResponseCollector(req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     // The overall deadline, covering the wait for a pooled connection too: a request still queued
     // in a full pool settles here, and is dropped by onConnect when its turn comes.
-    const deadline = setTimeout(() => res.expire(), req.timeoutMs);
+    const deadline = setTimeout(expire, req.timeoutMs, res);
     deadline.unref();
     try {
       const dispatcher = agents[req.path ?? 'delivery'];
       // No redirect option: undici 7 only follows redirects through its redirect interceptor,
       // which this agent never installs, so a 3xx comes back as the answer (a failure).
       dispatcher.dispatch(
-        { origin: url.origin, path: url.pathname + url.search, method: req.method as Dispatcher.HttpMethod, headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs },
+        { origin: target.origin, path: target.pathname + target.search, method: req.method as Dispatcher.HttpMethod, headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs },
         res,
       );
       await res.settled;
       const partial = { statusCode: res.statusCode, headers: res.headers, body: res.text(), truncated: res.truncated };
-      if (res.timedOut) return fail('TIMEOUT', `timed out after ${req.timeoutMs} ms`, { ...partial, statusCode: null });
-      if (res.error === null && res.statusCode !== null) return { ...partial, durationMs: elapsed(), error: null, errorCode: null };
+      if (res.timedOut) return failed(started, 'TIMEOUT', `timed out after ${req.timeoutMs} ms`, { ...partial, statusCode: null });
+      if (res.error === null && res.statusCode !== null) return { ...partial, durationMs: elapsedMs(started), error: null, errorCode: null };
       const err = res.error ?? new Error('the response ended without a status');
       const refused = flattenErrors(err).find((e): e is TargetRefusedError => e instanceof TargetRefusedError);
-      if (refused) return refuse(refused);
+      if (refused) return refuse(req, started, refused);
       const [code, message] = classify(err);
-      return fail(code, res.statusCode === null ? message : `${message} (after status ${res.statusCode})`, { ...partial, statusCode: null });
+      return failed(started, code, res.statusCode === null ? message : `${message} (after status ${res.statusCode})`, { ...partial, statusCode: null });
     } finally {
       clearTimeout(deadline);
     }
@@ -199,6 +195,22 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       await Promise.all(OUTBOUND_PATHS.map((p) => agents[p].close()));
     },
   };
+}
+
+const elapsedMs = (started: number) => Math.round(performance.now() - started);
+
+function failed(started: number, errorCode: OutboundErrorCode, error: string, partial?: Partial<OutboundResult>): OutboundResult {
+  return { statusCode: null, headers: {}, body: '', truncated: false, ...partial, durationMs: elapsedMs(started), error, errorCode };
+}
+
+const expire = (res: ResponseCollector) => res.expire();
+
+/** The request's headers with a user-agent, unless it has one under any spelling (a copy: the caller's stay as they are). */
+function withUserAgent(given: Record<string, string>, userAgent: string): Record<string, string> {
+  // Spread, so a header named `__proto__` stays a header. Signed requests carry `user-agent` as is.
+  const headers: Record<string, string> = { ...given };
+  if (!Object.hasOwn(given, 'user-agent') && !Object.keys(given).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = userAgent;
+  return headers;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);

@@ -38,9 +38,10 @@ test('opens an endpoint once per change of its row, and always takes the status 
   const box = countingBox();
   const cache = createEndpointCache(box);
   const r = row(box, 'wh_1');
-  cache.get(r, 0);
+  const first = cache.get(r, 0);
   const once = box.opened;
   assert.ok(once > 0);
+  assert.equal(cache.get({ ...r }, 0), first, 'the same object for an unchanged row (per-endpoint work is kept on it)');
   assert.equal(cache.get({ ...r, status: 'failed' }, 1).status, 'failed');
   assert.equal(box.opened, once, 'an unchanged row is not opened again');
   cache.get({ ...r, updated_at: '2026-01-02T00:00:00.000Z' }, 2);
