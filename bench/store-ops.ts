@@ -18,7 +18,6 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger, createPlatform } from '../src/platform.ts';
 import { bootstrap } from '../src/services/bootstrap.ts';
 import { claimDue } from '../src/store/queue.ts';
-import { loadEvents } from '../src/store/sql/load-events.ts';
 import { webhookRowsByIds } from '../src/store/webhooks.ts';
 import { createOutcomeBatcher } from '../src/delivery/outcome-batcher.ts';
 import { createEndpointCache } from '../src/delivery/endpoint-cache.ts';
@@ -59,11 +58,10 @@ const t0 = performance.now();
 let done = 0;
 const pending: Promise<unknown>[] = [];
 while (done < total) {
-  const { claimed } = await claimDue(platform.database, { now: Date.now(), limit: Number(process.env.CLAIM ?? 256), expected: Number(process.env.CLAIM ?? 256), leaseMs: 30_000, exclude: [], room: () => 1000 });
+  const { claimed, events } = await claimDue(platform.database, { now: Date.now(), limit: Number(process.env.CLAIM ?? 256), expected: Number(process.env.CLAIM ?? 256), leaseMs: 30_000, exclude: [], room: () => 1000 });
   if (claimed.length === 0) { await Promise.all(pending); if (done >= total) break; continue; }
   const rows = await webhookRowsByIds(db, [...new Set(claimed.map((c) => c.webhook_id))]);
   const endpoint = endpoints.get(rows[0]!, Date.now());
-  const events = await loadEvents(db, dialect, [...new Set(claimed.map((c) => c.event_id))]);
   for (const claim of claimed) {
     const event = events.get(claim.event_id)!;
     const signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(Date.now() / 1000) });

@@ -10,19 +10,25 @@ import { endpointOf, type Endpoint, type WebhookRow } from '../store/webhooks.ts
 export interface EndpointCache {
   /** The endpoint of a row; throws when its sealed columns cannot be opened (another master key). */
   get(row: WebhookRow, now: number): Endpoint;
+  /** The endpoint of a row known only by its version and status, if that version is cached (else the row must be read). */
+  peek(id: string, updatedAt: string, status: string, now: number): Endpoint | undefined;
 }
 
 export function createEndpointCache(secrets: SecretBox, maxEntries = 10_000): EndpointCache {
   const entries = new Map<string, { updatedAt: string; expiresAt: number; endpoint: Endpoint }>();
+  function peek(id: string, updatedAt: string, status: string, now: number): Endpoint | undefined {
+    const hit = entries.get(id);
+    if (!hit || hit.updatedAt !== updatedAt || now >= hit.expiresAt) return undefined;
+    // The same object while nothing changed: what is worked out once per endpoint object
+    // (request.ts: the auth and custom headers of every request) stays worked out.
+    if (hit.endpoint.status !== status) hit.endpoint = { ...hit.endpoint, status: status as Endpoint['status'] };
+    return hit.endpoint;
+  }
   return {
+    peek,
     get(row, now) {
-      const hit = entries.get(row.id);
-      if (hit && hit.updatedAt === row.updated_at && now < hit.expiresAt) {
-        // The same object while nothing changed: what is worked out once per endpoint object
-        // (request.ts: the auth and custom headers of every request) stays worked out.
-        if (hit.endpoint.status !== row.status) hit.endpoint = { ...hit.endpoint, status: row.status as Endpoint['status'] };
-        return hit.endpoint;
-      }
+      const hit = peek(row.id, row.updated_at, row.status, now);
+      if (hit) return hit;
       const endpoint = endpointOf(row, secrets, now);
       const prev = row.previous_secret_expires_at ? Date.parse(row.previous_secret_expires_at) : Infinity;
       entries.delete(row.id);

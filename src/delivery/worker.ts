@@ -1,6 +1,5 @@
 import type { DeliveryContext } from './context.ts';
-import { claimDue, nextDueAt, releaseLeases, type ClaimedDelivery } from '../store/queue.ts';
-import { loadEvents } from '../store/sql/load-events.ts';
+import { claimDue, nextDueAt, releaseLeases, type ClaimedDelivery, type ClaimResult } from '../store/queue.ts';
 import { unreadableEndpointOf, webhookRowsByIds, type Endpoint } from '../store/webhooks.ts';
 import { createEndpointCache } from './endpoint-cache.ts';
 import { buildSignedRequest } from './request.ts';
@@ -35,6 +34,7 @@ const NEXT_DUE_REFRESH_MS = 250;
 const GATHER_MS = 3;
 // Time kept between an attempt's deadline and its lease's end, for recording the outcome.
 const LEASE_MARGIN_MS = 2000;
+const NOTHING_CLAIMED: ClaimResult = { claimed: [], parked: 0, events: new Map(), endpoints: new Map() };
 /** The attempt error of a delivery whose endpoint's sealed credentials or secret cannot be opened. */
 export const UNDECRYPTABLE_ERROR = 'cannot decrypt endpoint credentials: the master key differs from the one that sealed them';
 
@@ -180,12 +180,20 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   }
 
   /** Loads what a claimed batch needs and queues each delivery in its endpoint's lane. */
-  async function dispatch(batch: ClaimedDelivery[]): Promise<void> {
+  async function dispatch(batch: ClaimedDelivery[], events: ClaimResult['events'], versions: ClaimResult['endpoints']): Promise<void> {
     held += batch.length;
     const now = Date.now();
-    const rows = await webhookRowsByIds(db, [...new Set(batch.map((c) => c.webhook_id))]);
     const current = new Map<string, Endpoint>();
     const unreadable = new Set<string>();
+    // The claim read each endpoint's status and version: only a version not cached is read again.
+    const stale: string[] = [];
+    for (const id of new Set(batch.map((c) => c.webhook_id))) {
+      const v = versions.get(id);
+      const cached = v && endpoints.peek(id, v.updatedAt, v.status, now);
+      if (cached) current.set(id, cached);
+      else stale.push(id);
+    }
+    const rows = stale.length === 0 ? [] : await webhookRowsByIds(db, stale);
     for (const row of rows) {
       try {
         current.set(row.id, endpoints.get(row, now));
@@ -195,7 +203,6 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         unreadable.add(row.id);
       }
     }
-    const events = await loadEvents(db, dialect, [...new Set(batch.map((c) => c.event_id))]);
     const unsent: Job[] = [];
     const touched = new Set<Lane>();
     for (const claim of batch) {
@@ -265,7 +272,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
           let expected = minClaim;
           for (const lane of lanes.all()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, lanes.room(lane));
           const { skip, token } = memo.before(skipped, now);
-          const { claimed: batch, parked } = skip ? { claimed: [], parked: 0 } : await claimDue(ctx.database, {
+          const { claimed: batch, parked, events, endpoints: versions } = skip ? NOTHING_CLAIMED : await claimDue(ctx.database, {
             now,
             limit: want,
             expected,
@@ -277,7 +284,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
             },
           });
           if (batch.length === 0 && parked === 0) memo.foundNothing(token, skipped, now);
-          if (batch.length > 0) await dispatch(batch);
+          if (batch.length > 0) await dispatch(batch, events, versions);
           // Took all it looked for: there may be more behind (new endpoints now have lanes).
           more = batch.length >= Math.min(want, expected) || parked > 0;
           if (!more && !stopping) sleep = await sleepMs();

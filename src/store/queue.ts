@@ -62,6 +62,10 @@ export interface ClaimOptions {
 
 export interface ClaimResult {
   claimed: ClaimedDelivery[];
+  /** The events of the claimed deliveries, by id (an event that is gone is missing). */
+  events: Map<string, { type: string; payload: string }>;
+  /** Status and row version of the claimed deliveries' endpoints, as the claim read them. */
+  endpoints: Map<string, { status: string; updatedAt: string }>;
   /** Rows parked by this claim: the scan may find claimable rows behind them at once. */
   parked: number;
 }
@@ -83,7 +87,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
   const { db, dialect } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
     const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR[dialect]) });
-    if (candidates.length === 0) return { claimed: [], parked: 0 };
+    if (candidates.length === 0) return { claimed: [], parked: 0, events: new Map(), endpoints: new Map() };
     const taken = new Map<string, number>();
     const chosen: string[] = [];
     const blocked: { id: string; pred: string }[] = [];
@@ -102,7 +106,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       }
     }
     const parked = blocked.length + inactive.length > 0 ? await park(db, trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
-    if (chosen.length === 0) return { claimed: [], parked };
+    if (chosen.length === 0) return { claimed: [], parked, events: new Map(), endpoints: new Map() };
     // A worker gives a delivery back rather than send it once less than its timeout is left, so
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
     // that dies holds its deliveries until they run out.
@@ -110,6 +114,10 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     const rows = await leaseDeliveries(trx, dialect, chosen, o.now, lease);
     // Keep the candidates' order (oldest due first); RETURNING does not promise one.
     const byId = new Map(rows.map((r) => [r.id, r]));
+    const events = new Map<string, { type: string; payload: string }>();
+    for (const r of rows) if (r.event_type !== null && r.payload !== null) events.set(r.event_id, { type: r.event_type, payload: r.payload });
+    const endpoints = new Map<string, { status: string; updatedAt: string }>();
+    for (const c of candidates) if (byId.has(c.id)) endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
     const claimed = chosen.flatMap((id): ClaimedDelivery[] => {
       const r = byId.get(id);
       return r
@@ -119,7 +127,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
           }]
         : [];
     });
-    return { claimed, parked };
+    return { claimed, parked, events, endpoints };
   };
   // On SQLite the claim joins the group commit: it shares a COMMIT with outcomes written meanwhile.
   return dialect === 'postgres' ? run(db) : database.transaction(run);

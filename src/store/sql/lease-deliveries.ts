@@ -10,9 +10,16 @@ export interface LeasedRow {
   manual: number | boolean;
   conversation_id: string | null;
   sequence: number | null;
+  /** The event it carries, read in the same statement (null if the event is gone). */
+  event_type: string | null;
+  payload: string | null;
 }
 
-const COLUMNS = 'id, company_id, event_id, webhook_id, attempt_count, manual, conversation_id, sequence';
+// The event comes back with the lease, so a claim needs no statement of its own to load it (on
+// PostgreSQL, no round trip): two lookups of one row by primary key.
+const COLUMNS = `id, company_id, event_id, webhook_id, attempt_count, manual, conversation_id, sequence,
+    (SELECT e.type FROM events e WHERE e.id = deliveries.event_id) AS event_type,
+    (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id) AS payload`;
 
 // The lease's end is also the row's next_attempt_at, so leased rows leave the due range and come
 // back into it by themselves when the lease runs out (store/queue.ts). On PostgreSQL the rows are

@@ -8,6 +8,8 @@ export interface DueCandidate {
   max_in_flight: number;
   timeout_ms: number;
   webhook_status: string;
+  /** The endpoint row's version: the worker reads the row again only when it changed. */
+  webhook_updated_at: string;
   /** When it came due (epoch ms): the claim takes the oldest first. */
   due_at: number;
   /** For ordered endpoints: the nearest earlier delivery of the conversation still pending. */
@@ -15,7 +17,7 @@ export interface DueCandidate {
 }
 
 // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
-const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, d.next_attempt_at AS due_at,
+const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, w.updated_at AS webhook_updated_at, d.next_attempt_at AS due_at,
     CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
          AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
