@@ -60,3 +60,15 @@ test('rebuilds when the previous secret stops signing, and keeps at most maxEntr
   cache.get(rotating, 2001);
   assert.ok(box.opened > before, 'the oldest entry was evicted and is opened again');
 });
+
+test('peek answers from the cache for a known row version only, with the status given', () => {
+  const box = countingBox();
+  const cache = createEndpointCache(box);
+  const r = row(box, 'wh_1');
+  assert.equal(cache.peek('wh_1', r.updated_at, 'active', 0), undefined, 'nothing before the row was read');
+  const first = cache.get(r, 0);
+  assert.equal(cache.peek('wh_1', r.updated_at, 'active', 1), first);
+  assert.equal(cache.peek('wh_1', r.updated_at, 'disabled', 1)?.status, 'disabled');
+  assert.equal(cache.peek('wh_1', '2026-01-02T00:00:00.000Z', 'active', 1), undefined, 'a newer version must be read');
+  assert.equal(cache.peek('wh_2', r.updated_at, 'active', 1), undefined);
+});
