@@ -62,7 +62,9 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
 });
 
 // Endpoints outside `exclude` with something due, the longest waiting first: one probe of the
-// deliveries_pending index per endpoint, whatever the backlog.
+// deliveries_pending index per endpoint, whatever the backlog. The probes are this query's cost:
+// with tens of thousands of endpoints on one store, a few milliseconds for each claim that gets
+// here (only those whose front is all left-out endpoints), where reading the backlog was seconds.
 const HEAD = `(SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = w.id AND h.status = 'pending' AND h.next_attempt_at <= NOW
     ORDER BY h.next_attempt_at LIMIT 1)`;
 const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
