@@ -1,5 +1,5 @@
 import type { DeliveryContext } from './context.ts';
-import { claimDue, nextDueAt, releaseLeases, type ClaimedDelivery, type ClaimResult } from '../store/queue.ts';
+import { claimDue, nextDueAt, nothingClaimed, releaseLeases, type ClaimedDelivery, type ClaimResult } from '../store/queue.ts';
 import { unreadableEndpointOf, webhookRowsByIds, type Endpoint } from '../store/webhooks.ts';
 import { createEndpointCache } from './endpoint-cache.ts';
 import { buildSignedRequest } from './request.ts';
@@ -34,7 +34,6 @@ const NEXT_DUE_REFRESH_MS = 250;
 const GATHER_MS = 3;
 // Time kept between an attempt's deadline and its lease's end, for recording the outcome.
 const LEASE_MARGIN_MS = 2000;
-const NOTHING_CLAIMED: ClaimResult = { claimed: [], parked: 0, events: new Map(), endpoints: new Map() };
 /** The attempt error of a delivery whose endpoint's sealed credentials or secret cannot be opened. */
 export const UNDECRYPTABLE_ERROR = 'cannot decrypt endpoint credentials: the master key differs from the one that sealed them';
 
@@ -272,7 +271,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
           let expected = minClaim;
           for (const lane of lanes.all()) if (!skipped.has(lane.endpoint.id)) expected += Math.max(0, lanes.room(lane));
           const { skip, token } = memo.before(skipped, now);
-          const { claimed: batch, parked, events, endpoints: versions } = skip ? NOTHING_CLAIMED : await claimDue(ctx.database, {
+          const { claimed: batch, parked, events, endpoints: versions } = skip ? nothingClaimed() : await claimDue(ctx.database, {
             now,
             limit: want,
             expected,

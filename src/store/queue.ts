@@ -72,6 +72,9 @@ export interface ClaimResult {
 
 type Dialect = DialectName;
 
+/** A claim that took nothing (`parked` rows it parked on the way). */
+export const nothingClaimed = (parked = 0): ClaimResult => ({ claimed: [], parked, events: new Map(), endpoints: new Map() });
+
 // Candidates read per claim, relative to the batch: room for rows that the per-endpoint room trims
 // away or that get parked, and on PostgreSQL for rows that other workers win (SKIP LOCKED). Each
 // row read costs about as much as the lease it may get, so SQLite, alone on its store, reads less.
@@ -87,7 +90,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
   const { db, dialect } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
     const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR[dialect]) });
-    if (candidates.length === 0) return { claimed: [], parked: 0, events: new Map(), endpoints: new Map() };
+    if (candidates.length === 0) return nothingClaimed();
     const taken = new Map<string, number>();
     const chosen: string[] = [];
     const blocked: { id: string; pred: string }[] = [];
@@ -106,7 +109,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       }
     }
     const parked = blocked.length + inactive.length > 0 ? await park(db, trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
-    if (chosen.length === 0) return { claimed: [], parked, events: new Map(), endpoints: new Map() };
+    if (chosen.length === 0) return nothingClaimed(parked);
     // A worker gives a delivery back rather than send it once less than its timeout is left, so
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
     // that dies holds its deliveries until they run out.

@@ -82,7 +82,7 @@ const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
 });
 
 /** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
-export const DUE_FRONT_ROWS = 1024;
+const DUE_FRONT_ROWS = 1024;
 /** Endpoints behind the front looked at per claim; the others' turn comes as these fill up. */
 const ENDPOINTS_BEHIND_FRONT = 32;
 
@@ -110,7 +110,8 @@ export interface SelectDueOptions {
 export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueOptions): Promise<DueCandidate[]> {
   const sqlite = dialect === 'sqlite';
   if (o.exclude.length === 0) {
-    return sortByDue((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows);
+    // In due order already (the statement's ORDER BY).
+    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows);
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
@@ -129,8 +130,11 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   return sortByDue([...byId.values()]).slice(0, o.limit);
 }
 
-function sortByDue(rows: DueCandidate[]): DueCandidate[] {
+function withDueAt(rows: DueCandidate[]): DueCandidate[] {
   // PostgreSQL's bigint comes back as a string.
   for (const r of rows) r.due_at = Number(r.due_at);
-  return rows.sort((a, b) => a.due_at - b.due_at);
+  return rows;
 }
+
+/** Rows gathered by several statements, oldest due first. */
+const sortByDue = (rows: DueCandidate[]) => withDueAt(rows).sort((a, b) => a.due_at - b.due_at);
