@@ -46,10 +46,16 @@ export function toDeliverySummary(row: Joined): DeliverySummaryT {
     test: row.event_target !== null,
     webhook_id: row.webhook_id,
     status: row.status as DeliveryStatus,
-    next_attempt_at: row.status === 'pending' && row.next_attempt_at !== null ? new Date(Number(row.next_attempt_at)).toISOString() : null,
+    next_attempt_at: nextAttemptAt(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+// A delivery in flight is due again only if its attempt goes unrecorded (its worker died): when its lease runs out.
+function nextAttemptAt(row: DeliveryRow): string | null {
+  if (row.status !== 'pending' || row.next_attempt_at === null) return null;
+  return new Date(Math.max(Number(row.next_attempt_at), Number(row.lease_until ?? 0))).toISOString();
 }
 
 function withType(db: Kysely<Tables>) {

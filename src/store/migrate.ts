@@ -3,8 +3,8 @@ import type { Database } from './database.ts';
 import { MIGRATIONS, type DialectTypes } from './migrations/ddl.ts';
 
 export const TYPES: Record<Database['dialect'], DialectTypes> = {
-  sqlite: { bigint: 'INTEGER', double: 'REAL', withoutRowid: ' WITHOUT ROWID' },
-  postgres: { bigint: 'BIGINT', double: 'DOUBLE PRECISION', withoutRowid: '' },
+  sqlite: { bigint: 'INTEGER', double: 'REAL', withoutRowid: ' WITHOUT ROWID', postgresOnly: () => '' },
+  postgres: { bigint: 'BIGINT', double: 'DOUBLE PRECISION', withoutRowid: '', postgresOnly: (statement) => statement },
 };
 
 // Any constant works; it only has to be the same in every Switchboard process.
@@ -23,7 +23,7 @@ export async function migrate(database: Database): Promise<string[]> {
     const applied: string[] = [];
     for (const migration of MIGRATIONS) {
       if (done.has(migration.id)) continue;
-      for (const statement of migration.statements(TYPES[dialect])) await sql.raw(statement).execute(trx);
+      for (const statement of migration.statements(TYPES[dialect])) if (statement !== '') await sql.raw(statement).execute(trx);
       await trx.insertInto('schema_migrations').values({ id: migration.id, applied_at: new Date().toISOString() }).execute();
       applied.push(migration.id);
     }

@@ -14,9 +14,12 @@ import { leaseDeliveries } from './sql/lease-deliveries.ts';
  * SQL, so they hold across any number of worker processes; each process then keeps its endpoints
  * to `max_in_flight` (worker.ts).
  *
- * `next_attempt_at` keeps the claim query's scan short:
- * - a claim moves it to the lease's end along with `lease_until`, so leased rows leave the due
- *   range and come back into it by themselves when the lease runs out;
+ * `next_attempt_at` is when a delivery is due, `lease_until` how long a claim holds it; every
+ * claim reads both. On PostgreSQL a lease writes only `lease_until`, which no index holds, so
+ * leased rows stay in the due range and claims read past them; on SQLite it also moves
+ * `next_attempt_at` to the lease's end, so leased rows leave the due range (which is cheaper
+ * where, store/sql/lease-deliveries.ts). A dead worker's deliveries are due again when its leases
+ * run out. And:
  * - a due row that cannot go (its endpoint is not active, or an earlier delivery of its
  *   conversation is pending) is "parked" with NULL the first time a claim reads it, so it is read
  *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (delivery/attempt-outcome.ts),

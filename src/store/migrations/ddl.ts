@@ -7,6 +7,8 @@ export interface DialectTypes {
   double: string;
   /** Appended to CREATE TABLE: SQLite stores the table in its primary key's order (a clustered index); nothing on PostgreSQL. */
   withoutRowid: string;
+  /** Table storage parameters after CREATE/ALTER TABLE ... SET: PostgreSQL's; SQLite has none, and the statement is left out. */
+  postgresOnly: (statement: string) => string;
 }
 
 export interface Migration {
@@ -224,6 +226,16 @@ export const MIGRATIONS: Migration[] = [
       // parked rows (next_attempt_at NULL) that deliveries_parked indexed.
       `DROP INDEX deliveries_parked`,
       `CREATE INDEX deliveries_pending ON deliveries (webhook_id, next_attempt_at) WHERE status = 'pending'`,
+    ],
+  },
+  {
+    id: '0012_lease_without_index_writes',
+    statements: (t) => [
+      // A lease writes lease_until alone (store/sql/lease-deliveries.ts), which no index holds:
+      // on PostgreSQL that is a HOT update if the row's page has room for the new version. Half
+      // of each page is kept free for it; the success that follows writes the indexes anyway and
+      // usually lands on the same page. Applies to pages written from now on.
+      t.postgresOnly(`ALTER TABLE deliveries SET (fillfactor = 50)`),
     ],
   },
 ];

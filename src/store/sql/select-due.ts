@@ -66,12 +66,12 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
 // with tens of thousands of endpoints on one store, a few milliseconds for each claim that gets
 // here (only those whose front is all left-out endpoints), where reading the backlog was seconds.
 const HEAD = `(SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = w.id AND h.status = 'pending' AND h.next_attempt_at <= NOW
-    ORDER BY h.next_attempt_at LIMIT 1)`;
+    AND (h.lease_until IS NULL OR h.lease_until < NOW) ORDER BY h.next_attempt_at LIMIT 1)`;
 const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
-  sqlite: `SELECT id FROM (SELECT w.id, ${HEAD.replace('NOW', '?')} AS head FROM webhooks w
+  sqlite: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '?')} AS head FROM webhooks w
       WHERE w.kind = 'endpoint' AND w.id NOT IN (SELECT value FROM json_each(?)))
     WHERE head IS NOT NULL ORDER BY head LIMIT ?`,
-  postgres: `SELECT id FROM (SELECT w.id, ${HEAD.replace('NOW', '$1')} AS head FROM webhooks w
+  postgres: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '$1')} AS head FROM webhooks w
       WHERE w.kind = 'endpoint' AND NOT (w.id = ANY($2::text[]))) e
     WHERE head IS NOT NULL ORDER BY head LIMIT $3`,
 });
@@ -121,7 +121,7 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   const found = wanted.length === 0 ? [] : (await run<DueCandidate>(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, wanted), o.now, o.now] : [wanted, o.now])).rows;
   if (found.length >= o.limit || front.length < frontRows) return sortByDue(found);
   // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
-  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, [o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT])).rows;
+  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
   const byId = new Map(found.map((r) => [r.id, r]));
   for (const { id } of behind) {
     const rows = (await run<DueCandidate>(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, o.now, o.limit] : [id, o.now, o.limit])).rows;
