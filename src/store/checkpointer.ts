@@ -13,6 +13,8 @@ import { Worker } from 'node:worker_threads';
  * wal_autocheckpoint as a backstop, should this thread ever stop.)
  */
 export interface Checkpointer extends EventEmitter<{
+  /** The thread has started and opened the database (about 25 ms after the store opened). */
+  ready: [];
   /** A checkpoint copied frames: `log` frames in the WAL, `checkpointed` of them now in the file. */
   ran: [{ log: number; checkpointed: number }];
   /** A checkpoint failed (the next one is tried on schedule). */
@@ -45,6 +47,7 @@ const timer = setInterval(() => {
     parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) });
   }
 }, workerData.intervalMs);
+parentPort.postMessage({ type: 'ready' });
 parentPort.on('message', () => {
   clearInterval(timer);
   fs.closeSync(shm);
@@ -69,8 +72,13 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; min
   // The server closes it with the store; a forgotten one must not keep the process alive.
   worker.unref();
   const events = new EventEmitter() as Checkpointer;
-  worker.on('message', (m: { type: 'ran'; log: number; checkpointed: number } | { type: 'failed'; message: string }) => {
-    if (m.type === 'ran') events.emit('ran', { log: m.log, checkpointed: m.checkpointed });
+  let ready = false;
+  worker.on('message', (m: { type: 'ready' } | { type: 'ran'; log: number; checkpointed: number } | { type: 'failed'; message: string }) => {
+    if (m.type === 'ready') {
+      ready = true;
+      events.emit('ready');
+    }
+    else if (m.type === 'ran') events.emit('ran', { log: m.log, checkpointed: m.checkpointed });
     else events.emit('failed', new Error(`WAL checkpoint failed: ${m.message}`));
   });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -78,6 +86,9 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; min
   let closing: Promise<void> | null = null;
   events.close = () =>
     (closing ??= (async () => {
+      // A thread still starting (loading better-sqlite3, ~25 ms) has checkpointed nothing yet:
+      // stopping it there saves a short-lived store (a CLI command) from waiting for its start.
+      if (!ready) return void (await worker.terminate());
       worker.postMessage('stop');
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_WAIT_MS)));

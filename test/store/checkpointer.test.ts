@@ -14,6 +14,7 @@ describe('SQLite WAL checkpoints on their own thread', () => {
     try {
       const checkpointer = database.checkpointer!;
       assert.ok(checkpointer, 'a SQLite store has a checkpointer');
+      await once(checkpointer, 'ready');
       const ran = once(checkpointer, 'ran');
       for (let i = 0; i < 50; i++) {
         await database.transaction((trx) => trx.insertInto('companies').values({ id: `co_${i}`, name: 'x'.repeat(2000), created_at: '2026-01-01' }).execute());
@@ -34,6 +35,31 @@ describe('SQLite WAL checkpoints on their own thread', () => {
       assert.equal(Number(rows.n), 50);
     } finally {
       await again.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store closed while its thread is still starting stops the thread there, without waiting for it to start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-checkpoint-'));
+    try {
+      // A CLI command opens the store for a moment: closing must not wait for the thread to load
+      // better-sqlite3 and open the database only to be told to stop.
+      for (let i = 0; i < 3; i++) {
+        const database = await openDatabase({ dataDir: dir, databaseUrl: null });
+        let started = false;
+        database.checkpointer!.on('ready', () => (started = true));
+        await database.transaction((trx) => trx.insertInto('companies').values({ id: `co_${i}`, name: 'x', created_at: '2026-01-01' }).execute());
+        await database.close();
+        assert.equal(started, false, 'the thread was stopped before it started');
+      }
+      const again = await openDatabase({ dataDir: dir, databaseUrl: null });
+      try {
+        const rows = await again.db.selectFrom('companies').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        assert.equal(Number(rows.n), 3, 'every write of the short-lived stores is there');
+      } finally {
+        await again.close();
+      }
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
