@@ -79,20 +79,25 @@ type Dialect = DialectName;
 export const nothingClaimed = (parked = 0): ClaimResult => ({ claimed: [], parked, events: new Map(), endpoints: new Map() });
 
 // Candidates read per claim, relative to the batch: room for rows that the per-endpoint room trims
-// away or that get parked, and on PostgreSQL for rows that other workers win (SKIP LOCKED). Each
-// row read costs about as much as the lease it may get, so SQLite, alone on its store, reads less.
-const SCAN_FACTOR: Record<Dialect, number> = { sqlite: 1.25, postgres: 2 };
+// away or that get parked. Each row read costs about as much as the lease it may get. (On
+// PostgreSQL the candidates are locked as they are read, so concurrent workers read different
+// rows and none is read to be lost to another worker's lease.)
+const SCAN_FACTOR = 1.25;
 
 /**
- * Claims up to `limit` due deliveries, oldest due first: candidates are read, the ones that
- * cannot go are parked, the rest trimmed to each endpoint's room and leased, on PostgreSQL with
- * FOR UPDATE SKIP LOCKED (concurrent workers split the rows; conditions are re-checked on the
- * locked row), on SQLite in one transaction (the process owns the store).
+ * Claims up to `limit` due deliveries, oldest due first, in one transaction: candidates are read,
+ * the ones that cannot go are parked, the rest trimmed to each endpoint's room and leased. On
+ * PostgreSQL the candidates are read FOR UPDATE SKIP LOCKED, so a concurrent worker's claim reads
+ * the rows after them, not the same ones to lose them at the lease (which re-checks its conditions
+ * on the locked row). Measured on `postgres-drain`: 1.5 candidates read per delivery against 3.4
+ * when the claims were separate statements, 70-80 µs of PostgreSQL time per delivery against
+ * 85-91, 5,485-5,991/s against 4,474-5,022/s. On SQLite the claim joins the group commit (the
+ * process owns the store).
  */
 export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimResult> {
   const { db, dialect } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
-    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR[dialect]) });
+    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR) });
     if (candidates.length === 0) return nothingClaimed();
     const taken = new Map<string, number>();
     const chosen: string[] = [];
@@ -111,7 +116,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
         longestTimeout = Math.max(longestTimeout, c.timeout_ms);
       }
     }
-    const parked = blocked.length + inactive.length > 0 ? await park(db, trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
+    const parked = blocked.length + inactive.length > 0 ? await park(trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
     if (chosen.length === 0) return nothingClaimed(parked);
     // A worker gives a delivery back rather than send it once less than its timeout is left, so
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
@@ -136,7 +141,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     return { claimed, parked, events, endpoints };
   };
   // On SQLite the claim joins the group commit: it shares a COMMIT with outcomes written meanwhile.
-  return dialect === 'postgres' ? run(db) : database.transaction(run);
+  return dialect === 'postgres' ? db.transaction().execute(run) : database.transaction(run);
 }
 
 /**
@@ -148,7 +153,6 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
  * this transaction and then un-parks. Parking is an optimisation: if it fails, nothing else does.
  */
 async function park(
-  db: Kysely<Tables>,
   trx: Kysely<Tables>,
   dialect: Dialect,
   now: number,
@@ -201,8 +205,18 @@ async function park(
     }
     return n;
   };
-  // On PostgreSQL parking gets its own short transaction; SQLite is inside the claim's already.
-  return dialect === 'postgres' ? db.transaction().execute(write) : write(trx);
+  // Inside the claim's transaction; on PostgreSQL under a savepoint, so a parking that fails
+  // leaves the claim's transaction usable for the lease.
+  if (dialect === 'sqlite') return write(trx);
+  await sql`SAVEPOINT park`.execute(trx);
+  try {
+    const n = await write(trx);
+    await sql`RELEASE SAVEPOINT park`.execute(trx);
+    return n;
+  } catch (err) {
+    await sql`ROLLBACK TO SAVEPOINT park`.execute(trx);
+    throw err;
+  }
 }
 
 /** Makes every parked delivery of an endpoint due now (it was enabled or recovered). */

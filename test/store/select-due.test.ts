@@ -147,4 +147,24 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
       assert.ok(after.hot - before.hot >= 180, `${after.hot - before.hot} of 200 leases were HOT updates`);
     });
   });
+
+  if (store === 'postgres') test('a claim in progress holds its candidates: a concurrent one reads the rows after them', async () => {
+    await endpoint('wh_a');
+    await endpoint('wh_busy');
+    const rows = await pending('wh_a', 10, NOW - 100);
+    await database.db.transaction().execute(async (trx) => {
+      const first = await selectDue(trx, database.dialect, { now: NOW, exclude: [], limit: 4 });
+      assert.deepEqual(first.map((r) => r.id), rows.slice(0, 4));
+      // Another connection of the pool, as another worker's claim would be.
+      const other = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 4 });
+      assert.deepEqual(other.map((r) => r.id), rows.slice(4, 8));
+      // So do the forms that leave endpoints out (the front is read from the index, then by id or per endpoint).
+      const byIds = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
+      assert.deepEqual(byIds.map((r) => r.id), rows.slice(4, 8));
+      const perEndpoint = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 4 });
+      assert.deepEqual(perEndpoint.map((r) => r.id), rows.slice(4, 8));
+    });
+    const after = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 4 });
+    assert.deepEqual(after.map((r) => r.id), rows.slice(0, 4), 'the locks go with the transaction');
+  });
 });

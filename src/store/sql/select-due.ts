@@ -29,11 +29,13 @@ const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.
  * claim at 50,000 due rows against 1 ms. `kind` is checked after the limit: listener sessions'
  * deliveries are never due (fan-out.ts gives them no next_attempt_at), the check is a safety net.
  * No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
+ * `lock` (PostgreSQL's FOR UPDATE SKIP LOCKED) locks the rows picked, before the join: a claim's
+ * transaction holds its candidates, and a concurrent one walks past them (store/queue.ts).
  */
-function dueThenJoin(where: string, limit: string): string {
+function dueThenJoin(where: string, limit: string, lock = ''): string {
   return `SELECT ${COLUMNS}
     FROM (SELECT id, webhook_id, manual, conversation_id, sequence, next_attempt_at FROM deliveries
-          WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}) d
+          WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}${lock}) d
     JOIN webhooks w ON w.id = d.webhook_id
     WHERE w.kind = 'endpoint'
     ORDER BY d.next_attempt_at`;
@@ -41,7 +43,7 @@ function dueThenJoin(where: string, limit: string): string {
 
 const SELECT_DUE = prepared('sb_select_due', {
   sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
-  postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2'),
+  postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', ' FOR UPDATE SKIP LOCKED'),
 });
 
 // The front of the due queue, read from the deliveries_due index alone (it holds both columns).
@@ -58,7 +60,8 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
   postgres: `SELECT ${COLUMNS}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND d.next_attempt_at <= $2 AND w.kind = 'endpoint'
-      AND (d.lease_until IS NULL OR d.lease_until < $2)`,
+      AND (d.lease_until IS NULL OR d.lease_until < $2)
+    FOR UPDATE OF d SKIP LOCKED`,
 });
 
 // Endpoints outside `exclude` with something due, the longest waiting first: one probe of the
@@ -78,11 +81,13 @@ const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
 
 const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
   sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
-  postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3'),
+  postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3', ' FOR UPDATE SKIP LOCKED'),
 });
 
 /** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
 const DUE_FRONT_ROWS = 1024;
+/** Reads by id of the front's rows per claim (see selectDue). */
+const MAX_ROUNDS = 4;
 /** Endpoints behind the front looked at per claim; the others' turn comes as these fill up. */
 const ENDPOINTS_BEHIND_FRONT = 32;
 
@@ -116,10 +121,18 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
   const front = (await run<{ id: string; webhook_id: string }>(db, dialect, DUE_FRONT, [o.now, frontRows])).rows;
-  const wanted: string[] = [];
-  for (const r of front) if (!excluded.has(r.webhook_id) && wanted.length < o.limit) wanted.push(r.id);
-  const found = wanted.length === 0 ? [] : (await run<DueCandidate>(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, wanted), o.now, o.now] : [wanted, o.now])).rows;
-  if (found.length >= o.limit || front.length < frontRows) return sortByDue(found);
+  const others = front.filter((r) => !excluded.has(r.webhook_id)).map((r) => r.id);
+  // The front read from the index alone also holds rows that the full read leaves out: on
+  // PostgreSQL leased rows (a lease leaves next_attempt_at as it is) and rows another worker's
+  // claim holds (locked). So the rows are asked for `limit` at a time, then twice what is
+  // missing, while the front has more.
+  const found: DueCandidate[] = [];
+  for (let at = 0, round = 0; at < others.length && found.length < o.limit && round < MAX_ROUNDS; round++) {
+    const ids = others.slice(at, at + (o.limit - found.length) * (round === 0 ? 1 : 2));
+    at += ids.length;
+    found.push(...(await run<DueCandidate>(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, ids), o.now, o.now] : [ids, o.now])).rows);
+  }
+  if (found.length >= o.limit || front.length < frontRows) return sortByDue(found).slice(0, o.limit);
   // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
   const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
   const byId = new Map(found.map((r) => [r.id, r]));
