@@ -17,9 +17,9 @@ import { leaseDeliveries } from './sql/lease-deliveries.ts';
  * `next_attempt_at` is when a delivery is due, `lease_until` how long a claim holds it; every
  * claim reads both. On PostgreSQL a lease writes only `lease_until`, which no index holds, so
  * leased rows stay in the due range and claims read past them; on SQLite it also moves
- * `next_attempt_at` to the lease's end, so leased rows leave the due range (which is cheaper
- * where, store/sql/lease-deliveries.ts). A dead worker's deliveries are due again when its leases
- * run out. And:
+ * `next_attempt_at` to the lease's end, so leased rows leave the due range (why each:
+ * store/sql/lease-deliveries.ts). A dead worker's deliveries are due again when its leases run
+ * out. And:
  * - a due row that cannot go (its endpoint is not active, or an earlier delivery of its
  *   conversation is pending) is "parked" with NULL the first time a claim reads it, so it is read
  *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (delivery/attempt-outcome.ts),
