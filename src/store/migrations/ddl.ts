@@ -7,7 +7,7 @@ export interface DialectTypes {
   double: string;
   /** Appended to CREATE TABLE: SQLite stores the table in its primary key's order (a clustered index); nothing on PostgreSQL. */
   withoutRowid: string;
-  /** Table storage parameters after CREATE/ALTER TABLE ... SET: PostgreSQL's; SQLite has none, and the statement is left out. */
+  /** A statement only PostgreSQL runs (e.g. a table's storage parameters); on SQLite it is left out. */
   postgresOnly: (statement: string) => string;
 }
 

@@ -27,8 +27,9 @@ const LEASED = 'id, company_id, event_id, webhook_id, attempt_count, manual, con
 // rows (measured: taking that away cost the SQLite drain ~7 %). Either way a dead worker's
 // deliveries are due again when their leases run out.
 // The event comes back with the lease, so a claim needs no statement of its own to load it (on
-// PostgreSQL, no round trip). On PostgreSQL the rows are locked with SKIP LOCKED: concurrent
-// workers split them, and the conditions are re-checked on the locked row.
+// PostgreSQL, no round trip). On PostgreSQL the claim's transaction holds the rows already (its
+// SELECT locked them); SKIP LOCKED and the conditions, re-checked on the locked row, keep a lease
+// safe on any row it is given.
 const LEASE = prepared('sb_lease_deliveries', {
   sqlite: `UPDATE deliveries SET lease_until = ?, next_attempt_at = ?
     WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?)

@@ -16,6 +16,10 @@ export interface DueCandidate {
   pred: string | null;
 }
 
+// PostgreSQL: every statement that reads candidates locks them, so a claim's transaction holds its
+// candidates and a concurrent claim walks past them to the rows after (store/queue.ts).
+const LOCK = ' FOR UPDATE SKIP LOCKED';
+
 // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
 const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, w.updated_at AS webhook_updated_at, d.next_attempt_at AS due_at,
     CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
@@ -29,10 +33,9 @@ const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.
  * claim at 50,000 due rows against 1 ms. `kind` is checked after the limit: listener sessions'
  * deliveries are never due (fan-out.ts gives them no next_attempt_at), the check is a safety net.
  * No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
- * `lock` (PostgreSQL's FOR UPDATE SKIP LOCKED) locks the rows picked, before the join: a claim's
- * transaction holds its candidates, and a concurrent one walks past them (store/queue.ts).
+ * `lock` locks the rows picked, before the join.
  */
-function dueThenJoin(where: string, limit: string, lock = ''): string {
+function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''): string {
   return `SELECT ${COLUMNS}
     FROM (SELECT id, webhook_id, manual, conversation_id, sequence, next_attempt_at FROM deliveries
           WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}${lock}) d
@@ -43,7 +46,7 @@ function dueThenJoin(where: string, limit: string, lock = ''): string {
 
 const SELECT_DUE = prepared('sb_select_due', {
   sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
-  postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', ' FOR UPDATE SKIP LOCKED'),
+  postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', LOCK),
 });
 
 // The front of the due queue, read from the deliveries_due index alone (it holds both columns).
@@ -61,7 +64,7 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND d.next_attempt_at <= $2 AND w.kind = 'endpoint'
       AND (d.lease_until IS NULL OR d.lease_until < $2)
-    FOR UPDATE OF d SKIP LOCKED`,
+    FOR UPDATE OF d SKIP LOCKED`, // LOCK, on the deliveries row alone
 });
 
 // Endpoints outside `exclude` with something due, the longest waiting first: one probe of the
@@ -81,7 +84,7 @@ const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
 
 const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
   sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
-  postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3', ' FOR UPDATE SKIP LOCKED'),
+  postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3', LOCK),
 });
 
 /** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
