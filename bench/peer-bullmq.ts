@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
+import { BENCH, forkReady, nowMs, RECORDED_POLL_MS, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
 import { messageEnvelope, messageText } from './lib/payload.ts';
 import { withProgress } from './lib/progress.ts';
 import { generateSecret } from '../src/domain/signing.ts';
@@ -90,7 +90,7 @@ export async function runPeerBullmq(o: { events: number; log: (s: string) => voi
       const arrived = await untilArrived(receiver, o.events, (n) => (delivered = n));
       if (arrived.stalled) notes.push(arrived.stalled);
       // "Recorded": BullMQ has moved every job to completed.
-      for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(50)) {
+      for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(RECORDED_POLL_MS)) {
         const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
         if (Object.values(c as Record<string, number>).every((v) => v === 0)) break;
       }

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Logger, makeWorkerUtils } from 'graphile-worker';
-import { BENCH, forkReady, nowMs, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
+import { BENCH, forkReady, nowMs, RECORDED_POLL_MS, rssSampler, sleep, startReceiver, stopChild, untilArrived } from './lib/proc.ts';
 import { messageEnvelope, messageText } from './lib/payload.ts';
 import { withProgress } from './lib/progress.ts';
 import { generateSecret } from '../src/domain/signing.ts';
@@ -97,7 +97,7 @@ export async function runPeerGraphileWorker(o: {
       if (arrived.stalled) notes.push(arrived.stalled);
       // "Recorded": graphile-worker deletes a job once it completed; wait until none is left.
       recording = true;
-      for (const deadline = nowMs() + 30_000; ; await sleep(50)) {
+      for (const deadline = nowMs() + 30_000; ; await sleep(RECORDED_POLL_MS)) {
         const r = await utils.withPgClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'));
         if (r.rows[0]!.n === 0) return nowMs();
         if (nowMs() > deadline) {

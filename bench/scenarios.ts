@@ -7,7 +7,7 @@ import pg from 'pg';
 import { closedLoop, liveCounts, openLoop, summarise, type LiveCounts, type LoadResult } from './lib/load.ts';
 import type { ReceiverStats } from './receiver.ts';
 import { progress, withProgress } from './lib/progress.ts';
-import { BENCH, ROOT, cpuMs, forkReady, nowMs, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
+import { BENCH, ROOT, cpuMs, forkReady, nowMs, pollGapMs, RECORDED_POLL_MS, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
 import { api, ApiError, type Api } from './lib/api.ts';
 import { conversationRequest, messageEnvelope, messageRequest, messageText } from './lib/payload.ts';
 import { decodeSecret, generateSecret, signatureHeader } from '../src/domain/signing.ts';
@@ -279,7 +279,7 @@ async function measureDrain(o: {
   let tEnd: number;
   try {
     for (;;) {
-      await sleep(100);
+      await sleep(pollGapMs(delivered, o.expected, began));
       const s = await o.receiver.stats();
       const ls = o.listeners.map((i) => s.listeners[i]!);
       const d = ls.reduce((a, l) => a + l.unique, 0);
@@ -325,7 +325,7 @@ async function measureDrain(o: {
           notes.push(`${p} still pending 60 s after the last arrival`);
           break;
         }
-        await sleep(50);
+        await sleep(RECORDED_POLL_MS);
       }
     }
   } finally {

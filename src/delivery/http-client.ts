@@ -205,9 +205,14 @@ function failed(started: number, errorCode: OutboundErrorCode, error: string, pa
 
 const expire = (res: ResponseCollector) => res.expire();
 
-/** The request's headers with a user-agent, unless it has one under any spelling (a copy: the caller's stay as they are). */
+/**
+ * The request's headers with a user-agent, unless it has one under any spelling. Signed requests
+ * carry `user-agent`: theirs go as they are (undici only reads them). Otherwise a copy, so the
+ * caller's stay as they are.
+ */
 function withUserAgent(given: Record<string, string>, userAgent: string): Record<string, string> {
-  // Spread, so a header named `__proto__` stays a header. Signed requests carry `user-agent` as is.
+  if (Object.hasOwn(given, 'user-agent')) return given;
+  // Spread, so a header named `__proto__` stays a header.
   const headers: Record<string, string> = { ...given };
   if (!Object.hasOwn(given, 'user-agent') && !Object.keys(given).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = userAgent;
   return headers;

@@ -26,8 +26,10 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signatureHeader(endpoint.secrets, msg.id, timestamp, msg.body),
   };
-  const logged: Record<string, string> = { ...headers };
   const { url, puts } = extrasOf(endpoint);
+  // Nothing to mask: what is logged is what is sent (one object, neither is changed later).
+  if (puts.length === 0) return { url, headers, loggedHeaders: headers };
+  const logged: Record<string, string> = { ...headers };
   // A header set by the endpoint's auth or custom headers replaces one set above under any
   // spelling (User-Agent), so it is never sent twice.
   for (const { name, value, shown } of puts) {

@@ -51,24 +51,35 @@ const ROWS_PER_STATEMENT = 500;
 /** The rows a batch of attempts adds to, summed per key (company, grain, slot, endpoint) and sorted by it. */
 export function rollupRows(attempts: RolledAttempt[]): Row[] {
   const rows = new Map<string, Row>();
+  // A batch is mostly one endpoint's attempts within one minute: those go to the rows the previous
+  // attempt went to, found without building three keys for each.
+  let last: { companyId: string; webhookId: string; minute: number; rows: Row[] } | null = null;
   for (const a of attempts) {
     const minute = Math.floor(a.atMs / 60_000);
-    const bucket = `l${bucketOf(a.durationMs)}` as Bucket;
-    for (const grain of GRAINS) {
-      const slot = Math.floor(minute / grain) * grain;
-      const key = `${a.companyId} ${grain} ${slot} ${a.webhookId}`;
-      let r = rows.get(key);
-      if (!r) {
-        r = { company_id: a.companyId, grain, slot, webhook_id: a.webhookId } as Row;
-        for (const c of COUNT_COLS) (r as unknown as Record<string, number>)[c] = 0;
-        rows.set(key, r);
-      }
+    const bucket = BUCKET_COLS[bucketOf(a.durationMs)] as 'l0';
+    if (last === null || last.minute !== minute || last.webhookId !== a.webhookId || last.companyId !== a.companyId) {
+      last = { companyId: a.companyId, webhookId: a.webhookId, minute, rows: GRAINS.map((grain) => rowOf(rows, a, grain, Math.floor(minute / grain) * grain)) };
+    }
+    for (const r of last.rows) {
       r[a.outcome] += 1;
-      r[bucket as 'l0'] += 1;
+      r[bucket] += 1;
     }
   }
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return [...rows.values()].sort((x, y) => cmp(x.company_id, y.company_id) || x.grain - y.grain || x.slot - y.slot || cmp(x.webhook_id, y.webhook_id));
+}
+
+const BUCKET_COLS: readonly Bucket[] = bucketCols;
+
+function rowOf(rows: Map<string, Row>, a: RolledAttempt, grain: Grain, slot: number): Row {
+  const key = `${a.companyId} ${grain} ${slot} ${a.webhookId}`;
+  let r = rows.get(key);
+  if (!r) {
+    r = { company_id: a.companyId, grain, slot, webhook_id: a.webhookId } as Row;
+    for (const c of COUNT_COLS) (r as unknown as Record<string, number>)[c] = 0;
+    rows.set(key, r);
+  }
+  return r;
 }
 
 /**
