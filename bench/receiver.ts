@@ -38,6 +38,8 @@ export interface ListenerStats {
   verified: number;
   badSignatures: number;
   bytes: number;
+  /** Distinct webhook-ids per 250 ms since the first arrival: how a drain's rate moved (its warm-up). */
+  perQuarterSecond: number[];
 }
 
 export interface ReceiverStats {
@@ -77,11 +79,11 @@ let latencies: number[] = [];
 const listeners: Listener[] = [];
 
 function freshStats(port: number, isHang: boolean): ListenerStats {
-  return { port, hang: isHang, count: 0, unique: 0, duplicates: 0, missingId: 0, firstMs: null, lastMs: null, verified: 0, badSignatures: 0, bytes: 0 };
+  return { port, hang: isHang, count: 0, unique: 0, duplicates: 0, missingId: 0, firstMs: null, lastMs: null, verified: 0, badSignatures: 0, bytes: 0, perQuarterSecond: [] };
 }
 
 function snapshot(): ReceiverStats {
-  return { type: 'stats', nowMs: now(), listeners: listeners.map((l) => ({ ...l.stats, unique: l.seen.size })), latencies };
+  return { type: 'stats', nowMs: now(), listeners: listeners.map((l) => ({ ...l.stats, unique: l.seen.size, perQuarterSecond: Array.from(l.stats.perQuarterSecond, (n) => n ?? 0) })), latencies };
 }
 
 function handler(l: Listener, index: number) {
@@ -102,7 +104,11 @@ function handler(l: Listener, index: number) {
     const id = req.headers['webhook-id'];
     if (typeof id === 'string') {
       if (l.seen.has(id)) st.duplicates++;
-      else l.seen.add(id);
+      else {
+        l.seen.add(id);
+        const quarter = Math.floor((arrived - (st.firstMs ?? arrived)) / 250);
+        st.perQuarterSecond[quarter] = (st.perQuarterSecond[quarter] ?? 0) + 1;
+      }
     } else {
       st.missingId++;
     }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { closedLoop, liveCounts, openLoop, summarise, type LiveCounts, type LoadResult } from './lib/load.ts';
-import type { ReceiverStats } from './receiver.ts';
+import type { ListenerStats, ReceiverStats } from './receiver.ts';
 import { progress, withProgress } from './lib/progress.ts';
 import { BENCH, ROOT, cpuMs, forkReady, nowMs, pollGapMs, RECORDED_POLL_MS, rssSampler, runScript, sleep, startReceiver, startServer, stopChild, type Receiver, type ServerProc } from './lib/proc.ts';
 import { api, ApiError, type Api } from './lib/api.ts';
@@ -270,6 +270,7 @@ async function measureDrain(o: {
   let last: number | null = null;
   let verified = 0;
   let badSignatures = 0;
+  let lastSeen: ListenerStats[] = [];
   const notes: string[] = [];
   const stopProgress = progress(o.log, o.label, () => ({
     done: delivered, total: o.expected, unit: 'delivered',
@@ -282,6 +283,7 @@ async function measureDrain(o: {
       await sleep(pollGapMs(delivered, o.expected, began));
       const s = await o.receiver.stats();
       const ls = o.listeners.map((i) => s.listeners[i]!);
+      lastSeen = ls;
       const d = ls.reduce((a, l) => a + l.unique, 0);
       duplicates = ls.reduce((a, l) => a + l.duplicates, 0);
       verified = ls.reduce((a, l) => a + l.verified, 0);
@@ -334,10 +336,28 @@ async function measureDrain(o: {
   const rssPeak = sampler.stop();
   const cpu = o.procs.reduce((sum, p, i) => sum + (cpuMs(p.pid) ?? cpuAtStart[i]!) - cpuAtStart[i]!, 0);
   if (delivered > 0) notes.push(`server CPU ${Math.round((cpu * 1000) / delivered)} µs/delivery`);
+  const warm = warmRate(lastSeen);
+  if (warm !== null) notes.push(`${Math.round(warm)}/s after the first second`);
   const seconds = (tEnd - t0) / 1000;
   if (duplicates) notes.push(`${duplicates} duplicate arrivals`);
   if (badSignatures) notes.push(`${badSignatures} bad signatures`);
   return { delivered, expected: o.expected, seconds, rate: seconds > 0 && delivered > 0 ? delivered / seconds : null, rssPeak, duplicates, verified, badSignatures, notes };
+}
+
+/**
+ * The rate once warm: arrivals after the first second of each listener, over the time from then to
+ * the last arrival. A drain of a few seconds spends its first half second or so at a fraction of
+ * its rate while the JIT warms up; this says what it ran at afterwards (null for drains under 2 s).
+ */
+export function warmRate(listeners: Pick<ListenerStats, 'firstMs' | 'lastMs' | 'perQuarterSecond'>[]): number | null {
+  const firsts = listeners.map((l) => l.firstMs).filter((v): v is number => v !== null);
+  const lasts = listeners.map((l) => l.lastMs).filter((v): v is number => v !== null);
+  if (firsts.length === 0) return null;
+  const from = Math.min(...firsts) + 1000;
+  const to = Math.max(...lasts);
+  if (to - from < 1000) return null;
+  const after = listeners.reduce((sum, l) => sum + l.perQuarterSecond.slice(4).reduce((a, n) => a + n, 0), 0);
+  return after / ((to - from) / 1000);
 }
 
 /** Seeds `events` events for the endpoints, starts the server(s) and times the drain. */
