@@ -58,8 +58,8 @@ export async function startServer(config: Config, logger: Logger, print: (line: 
       });
     }
     // The worker starts last: building the API compiles every route's validators and serializers
-    // (tens of milliseconds of one CPU), which a worker started first did in the middle of its first
-    // deliveries (in `drain`, 13 % of the event loop over its first 750 ms went to that).
+    // (about a tenth of a second of one CPU), which a worker started first did in the middle of its
+    // first deliveries (in `drain`, 13 % of the event loop over its first 750 ms).
     for (const r of runners) await r.start();
   } catch (err) {
     await health?.close().catch(() => {});

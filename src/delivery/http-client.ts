@@ -214,7 +214,7 @@ function withUserAgent(given: Record<string, string>, userAgent: string): Record
   if (Object.hasOwn(given, 'user-agent')) return given;
   // Spread, so a header named `__proto__` stays a header.
   const headers: Record<string, string> = { ...given };
-  if (!Object.hasOwn(given, 'user-agent') && !Object.keys(given).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = userAgent;
+  if (!Object.keys(given).some((k) => k.toLowerCase() === 'user-agent')) headers['user-agent'] = userAgent;
   return headers;
 }
 

@@ -56,7 +56,7 @@ export function rollupRows(attempts: RolledAttempt[]): Row[] {
   let last: { companyId: string; webhookId: string; minute: number; rows: Row[] } | null = null;
   for (const a of attempts) {
     const minute = Math.floor(a.atMs / 60_000);
-    const bucket = BUCKET_COLS[bucketOf(a.durationMs)] as 'l0';
+    const bucket = bucketCols[bucketOf(a.durationMs)] as 'l0';
     if (last === null || last.minute !== minute || last.webhookId !== a.webhookId || last.companyId !== a.companyId) {
       last = { companyId: a.companyId, webhookId: a.webhookId, minute, rows: GRAINS.map((grain) => rowOf(rows, a, grain, Math.floor(minute / grain) * grain)) };
     }
@@ -68,8 +68,6 @@ export function rollupRows(attempts: RolledAttempt[]): Row[] {
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return [...rows.values()].sort((x, y) => cmp(x.company_id, y.company_id) || x.grain - y.grain || x.slot - y.slot || cmp(x.webhook_id, y.webhook_id));
 }
-
-const BUCKET_COLS: readonly Bucket[] = bucketCols;
 
 function rowOf(rows: Map<string, Row>, a: RolledAttempt, grain: Grain, slot: number): Row {
   const key = `${a.companyId} ${grain} ${slot} ${a.webhookId}`;
