@@ -110,12 +110,15 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * green when the target is met, red when missed, blue-grey for rows without a target (the baseline,
  * informational figures), light grey for rows that did not run.
  */
+// Room a ratio's text takes after its bar ("0.19" at 12 px is ~26 px) with a clear gap before a tick.
+const LABEL_W = 44;
+
 export function svg(results: Results): string {
   const entries = Object.entries(results.scenarios);
   const rowH = 34;
   const left = 170;
   const barW = 460;
-  const right = 400;
+  const right = 500;
   const top = 56;
   const width = left + barW + right;
   const height = top + entries.length * rowH + 40;
@@ -142,13 +145,17 @@ export function svg(results: Results): string {
     const v = verdict(name, r);
     const colour = r.ratio === null ? '#bdbdbd' : v === null ? '#7a8fa6' : v ? '#2e9d57' : '#d0423b';
     parts.push(`<text x="${left - 10}" y="${y + 18}" text-anchor="end" font-weight="600">${esc(name)}</text>`);
+    const target = targetOf(name);
     if (r.ratio !== null) {
       parts.push(`<rect x="${left}" y="${y + 6}" width="${Math.max(1, x(r.ratio) - left)}" height="18" rx="2" fill="${colour}"/>`);
-      parts.push(`<text x="${Math.min(x(r.ratio), left + barW) + 6}" y="${y + 19}" fill="#222">${r.ratio.toFixed(2)}</text>`);
+      // The value goes after the bar, or after the target's tick when that falls where the value would be.
+      const after = Math.min(x(r.ratio), left + barW);
+      const tick = target === null ? null : x(target);
+      const at = tick !== null && tick >= after && tick <= after + LABEL_W ? tick : after;
+      parts.push(`<text x="${at + 6}" y="${y + 19}" fill="#222">${r.ratio.toFixed(2)}</text>`);
     } else {
       parts.push(`<rect x="${left}" y="${y + 6}" width="${barW}" height="18" rx="2" fill="none" stroke="#cfcfcf" stroke-dasharray="4 3"/>`);
     }
-    const target = targetOf(name);
     if (target !== null) {
       const tx = x(target);
       parts.push(`<line x1="${tx}" y1="${y + 2}" x2="${tx}" y2="${y + 28}" stroke="#222" stroke-width="2"/>`);

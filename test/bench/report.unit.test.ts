@@ -30,3 +30,14 @@ test('raw and latency-max have no target: no verdict, no MISS in the table, no t
   assert.equal(chart.match(/fill="#7a8fa6"/g)?.length, 2);
   assert.match(chart, /highest rate with p99 ≤ 25 ms \/ raw · 2000\/s · p99 21\.0 ms/);
 });
+
+test('a ratio just short of its target is written after the target tick, not across it', () => {
+  // postgres-drain at 0.19 (target 0.3): the tick is about 25 px past the bar's end.
+  const chart = svg(results({ 'postgres-drain': row({ ratio: 0.19 }), isolation: row({ ratio: 0.98 }) }));
+  const tick = (name: string) => Number(chart.split(`>${name}<`)[1]!.match(/<line x1="([\d.]+)"/)![1]);
+  const label = (value: string) => Number(chart.match(new RegExp(`<text x="([\\d.]+)"[^>]*>${value}<`))![1]);
+  const barEnd = (name: string) => { const m = chart.split(`>${name}<`)[1]!.match(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/)!; return Number(m[1]) + Number(m[2]); };
+  assert.ok(label('0.19') > tick('postgres-drain'), 'the label starts after the tick');
+  // Well past its target (0.98 against 0.9), the label stays at the bar's end.
+  assert.equal(label('0.98'), barEnd('isolation') + 6);
+});
