@@ -83,7 +83,7 @@ function freshStats(port: number, isHang: boolean): ListenerStats {
 }
 
 function snapshot(): ReceiverStats {
-  return { type: 'stats', nowMs: now(), listeners: listeners.map((l) => ({ ...l.stats, unique: l.seen.size, perQuarterSecond: Array.from(l.stats.perQuarterSecond, (n) => n ?? 0) })), latencies };
+  return { type: 'stats', nowMs: now(), listeners: listeners.map((l) => ({ ...l.stats, unique: l.seen.size })), latencies };
 }
 
 function handler(l: Listener, index: number) {
@@ -106,8 +106,10 @@ function handler(l: Listener, index: number) {
       if (l.seen.has(id)) st.duplicates++;
       else {
         l.seen.add(id);
+        // Quarters without an arrival count 0, so the list has no holes (it goes over IPC as JSON).
         const quarter = Math.floor((arrived - (st.firstMs ?? arrived)) / 250);
-        st.perQuarterSecond[quarter] = (st.perQuarterSecond[quarter] ?? 0) + 1;
+        while (st.perQuarterSecond.length <= quarter) st.perQuarterSecond.push(0);
+        st.perQuarterSecond[quarter]! += 1;
       }
     } else {
       st.missingId++;

@@ -356,7 +356,7 @@ export function warmRate(listeners: Pick<ListenerStats, 'firstMs' | 'lastMs' | '
   const from = Math.min(...firsts) + 1000;
   const to = Math.max(...lasts);
   if (to - from < 1000) return null;
-  const after = listeners.reduce((sum, l) => sum + l.perQuarterSecond.slice(4).reduce((a, n) => a + n, 0), 0);
+  const after = listeners.reduce((sum, l) => sum + l.perQuarterSecond.slice(1000 / 250).reduce((a, n) => a + n, 0), 0);
   return after / ((to - from) / 1000);
 }
 
