@@ -8,7 +8,7 @@ import { runUnitOfWork, type Work } from '../store/unit-of-work.ts';
 import { countEvents } from '../metrics.ts';
 import type { OutboundResult } from './http-client.ts';
 import type { ClaimedDelivery } from '../store/queue.ts';
-import { lockDeliveries, unparkNext } from '../store/queue.ts';
+import { endClaims, holdsRow, lockDeliveries, stillHeld, unparkNext } from '../store/queue.ts';
 import { markExhausted, resetFailureCount, scheduleRetry } from '../store/delivery-outcomes.ts';
 import { markSucceeded } from '../store/sql/mark-succeeded.ts';
 import { insertAttempts, type AttemptInsert } from '../store/sql/insert-attempts.ts';
@@ -55,24 +55,24 @@ export const isSuccess = (r: OutboundResult) => r.statusCode !== null && r.statu
  */
 export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[]): Promise<Recorded[]> {
   const dialect = ctx.database.dialect;
-  return runUnitOfWork(ctx, batch[0].claim.company_id, async (work) => {
+  const recorded = await runUnitOfWork(ctx, batch[0].claim.company_id, async (work) => {
     const now = Date.now();
     // Successes, the bulk of any batch, finish in one statement that also says which claims were
     // still ours. The rest (failures, and successes whose claim was not ours) read their rows:
     // a failure's next state depends on them, and a row that is gone went with its deleted endpoint.
     const outcomes = new Map<string, Outcome>();
-    const succeeded = await markSucceeded(work.trx, dialect, batch.filter((a) => isSuccess(a.result)).map((a) => a.claim), now);
+    const succeeded = await markSucceeded(work.trx, dialect, stillHeld(ctx.database, batch.filter((a) => isSuccess(a.result)).map((a) => a.claim)), now);
     for (const id of succeeded) outcomes.set(id, 'succeeded');
     const others = batch.filter((a) => !succeeded.has(a.claim.id));
     const rows = new Map(others.length === 0 ? [] : (await lockDeliveries(work.trx, dialect, others.map((a) => a.claim.id))).map((d) => [d.id, d]));
     const live = batch.filter((a) => succeeded.has(a.claim.id) || rows.has(a.claim.id));
     await insertAttempts(work.trx, dialect, live.map((a) => attemptRow(ctx, a)));
 
-    // A lease that is not ours means the claim expired and another worker took the delivery (or
+    // A claim that no longer holds its delivery expired, and another claim took the delivery (or
     // a person re-queued it): the attempt is history, but the delivery's state is theirs.
     const ours = (a: SentAttempt) => {
       const d = rows.get(a.claim.id);
-      return d !== undefined && d.status === 'pending' && Number(d.lease_until ?? 0) === a.claim.lease_until;
+      return d !== undefined && holdsRow(ctx.database, a.claim, d);
     };
     const stopped = new Set<string>();
 
@@ -120,6 +120,9 @@ export async function recordAttempts(ctx: DeliveryContext, batch: SentAttempt[])
     await addToRollup(work.trx, live.filter((a) => a.endpoint.kind === 'endpoint').map((a) => ({ companyId: a.claim.company_id, webhookId: a.claim.webhook_id, atMs: a.at.getTime(), durationMs: a.result.durationMs, outcome: rollupOutcome(a, outcomes.get(a.claim.id)) })));
     return batch.map((a) => ({ outcome: outcomes.get(a.claim.id) ?? 'lost', endpointStopped: stopped.has(a.claim.webhook_id) }));
   }, countEvents(ctx.metrics));
+  // Committed: the deliveries' rows say what comes next, the claims are over.
+  endClaims(ctx.database, batch.map((a) => a.claim));
+  return recorded;
 }
 
 /** The overview's outcome of an attempt: a failure that ended its delivery is failed, any other is retrying. */

@@ -174,7 +174,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
   async function giveBack(jobs: Job[]): Promise<void> {
     if (jobs.length === 0) return;
     held -= jobs.length;
-    await releaseLeases(db, jobs.map((j) => j.claim), Date.now());
+    await releaseLeases(ctx.database, jobs.map((j) => j.claim), Date.now());
     memo.mayBeDue();
   }
 

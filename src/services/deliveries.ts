@@ -7,7 +7,7 @@ import { EVENT_TYPE_NAMES, eventTypeInfo } from '../domain/event-types.ts';
 import { unknownEventTypeMessage } from '../domain/event-names.ts';
 import type { EventT } from '../domain/schemas.ts';
 import { matches } from '../store/fan-out.ts';
-import { unparkEndpoint } from '../store/queue.ts';
+import { isClaimed, unparkEndpoint } from '../store/queue.ts';
 import * as store from '../store/deliveries.ts';
 import { getWebhookRow, lockEndpointRow, updateWebhookRow, webhookRowsByIds } from '../store/webhooks.ts';
 import { getEventRouting } from '../store/events.ts';
@@ -64,7 +64,7 @@ export function createDeliveryService(ctx: ServiceContext) {
           );
         }
         const now = Date.now();
-        if (d.status === 'pending' && d.lease_until !== null && Number(d.lease_until) >= now) {
+        if (isClaimed(ctx.database, d, now)) {
           throw new SwitchboardError('conflict', 'An attempt of this delivery is in progress; retry when it has finished.');
         }
         const scheduled = (JSON.parse(wh.retry) as { schedule: number[] }).schedule.length;

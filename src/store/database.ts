@@ -6,6 +6,7 @@ import type { Tables } from './tables.ts';
 import { migrate } from './migrate.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { HeldClaims } from './held-claims.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { EACH_ROW_PREFIX, PREPARED_PREFIX } from './sql/statement.ts';
 
@@ -24,6 +25,8 @@ export interface Database {
   transaction<T>(fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
   /** SQLite's WAL checkpoints, on their own thread; null on PostgreSQL. */
   checkpointer: Checkpointer | null;
+  /** SQLite: the delivery claims, held in memory (held-claims.ts); null on PostgreSQL, where a claim writes its lease. */
+  claims: HeldClaims | null;
   close(): Promise<void>;
 }
 
@@ -153,6 +156,7 @@ function openSqlite(opts: DatabaseOptions): Database {
     pool: null,
     transaction: (fn) => group.run(fn),
     checkpointer,
+    claims: new HeldClaims(),
     async close() {
       await checkpointer.close();
       try {
@@ -273,6 +277,7 @@ function openPostgres(url: string, poolSize: number): Database {
     pool,
     transaction: (fn) => db.transaction().execute(fn),
     checkpointer: null,
+    claims: null,
     close: () => db.destroy(),
   };
 }

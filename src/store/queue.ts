@@ -3,8 +3,9 @@ import type { Tables } from './tables.ts';
 import type { Database, DialectName } from './database.ts';
 import { NOTIFY_CHANNEL } from './notifier.ts';
 import { padIn } from './in-list.ts';
-import { selectDue } from './sql/select-due.ts';
-import { leaseDeliveries } from './sql/lease-deliveries.ts';
+import { selectDue, type DueCandidate } from './sql/select-due.ts';
+import { leaseDeliveries, type LeasedRow } from './sql/lease-deliveries.ts';
+import { loadEvents } from './sql/load-events.ts';
 
 /**
  * The delivery queue: pending rows of `deliveries`, claimed with a lease. A delivery is claimable
@@ -14,12 +15,12 @@ import { leaseDeliveries } from './sql/lease-deliveries.ts';
  * SQL, so they hold across any number of worker processes; each process then keeps its endpoints
  * to `max_in_flight` (worker.ts).
  *
- * `next_attempt_at` is when a delivery is due, `lease_until` how long a claim holds it; every
- * claim reads both. On PostgreSQL a lease writes only `lease_until`, which no index holds, so
- * leased rows stay in the due range and claims read past them; on SQLite it also moves
- * `next_attempt_at` to the lease's end, so leased rows leave the due range (why each:
- * store/sql/lease-deliveries.ts). A dead worker's deliveries are due again when its leases run
- * out. And:
+ * `next_attempt_at` is when a delivery is due. On PostgreSQL `lease_until` is how long a claim
+ * holds it: a lease writes only that column, which no index holds, so leased rows stay in the due
+ * range and claims read past them (store/sql/lease-deliveries.ts). On SQLite one process owns the
+ * store and its claims are held in memory (held-claims.ts), left out of the next claims by id: a
+ * claim writes nothing. Either way a claim ends at its lease's end, and a dead worker's deliveries
+ * are due again then (on SQLite, with the process, at once). And:
  * - a due row that cannot go (its endpoint is not active, or an earlier delivery of its
  *   conversation is pending) is "parked" with NULL the first time a claim reads it, so it is read
  *   once, not on every claim. Finishing a conversation's delivery un-parks the next one (delivery/attempt-outcome.ts),
@@ -95,12 +96,14 @@ const SCAN_FACTOR = 1.25;
  * process owns the store).
  */
 export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimResult> {
-  const { db, dialect } = database;
+  const { db, dialect, claims: held } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
-    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR) });
+    const candidates = await selectDue(trx, dialect, {
+      now: o.now, exclude: o.exclude, held: held?.ids(o.now), limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR),
+    });
     if (candidates.length === 0) return nothingClaimed();
     const taken = new Map<string, number>();
-    const chosen: string[] = [];
+    const chosen: DueCandidate[] = [];
     const blocked: { id: string; pred: string }[] = [];
     const inactive: { id: string; webhook_id: string }[] = [];
     let longestTimeout = 0;
@@ -112,7 +115,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
         const n = taken.get(c.webhook_id) ?? 0;
         if (n >= o.room(c.webhook_id, c.max_in_flight)) continue;
         taken.set(c.webhook_id, n + 1);
-        chosen.push(c.id);
+        chosen.push(c);
         longestTimeout = Math.max(longestTimeout, c.timeout_ms);
       }
     }
@@ -122,26 +125,47 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
     // that dies holds its deliveries until they run out.
     const lease = o.now + o.leaseMs + longestTimeout;
-    const rows = await leaseDeliveries(trx, dialect, chosen, o.now, lease);
+    const endpoints = new Map<string, { status: string; updatedAt: string }>();
+    const claimOf = (r: DueCandidate | LeasedRow): ClaimedDelivery => ({
+      id: r.id, company_id: r.company_id, event_id: r.event_id, webhook_id: r.webhook_id, attempt_count: Number(r.attempt_count),
+      manual: Number(r.manual) === 1, lease_until: lease, conversation_id: r.conversation_id, sequence: r.sequence === null ? null : Number(r.sequence),
+    });
+    if (held) {
+      // SQLite: the candidates were read in this transaction, so they are the claim; it is held
+      // in memory (held-claims.ts) and only the events are read.
+      const events = await loadEvents(trx, dialect, [...new Set(chosen.map((c) => c.event_id))]);
+      // Another claim of this process may have taken some meanwhile (another worker on this
+      // store): what it holds is left to it, and from here to the hold nothing else runs.
+      const free = chosen.filter((c) => !held.isHeld(c.id, o.now));
+      for (const c of free) {
+        held.hold(c.id, lease);
+        endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
+      }
+      return { claimed: free.map(claimOf), parked, events, endpoints };
+    }
+    const rows = await leaseDeliveries(trx, chosen.map((c) => c.id), o.now, lease);
     // Keep the candidates' order (oldest due first); RETURNING does not promise one.
     const byId = new Map(rows.map((r) => [r.id, r]));
     const events = new Map<string, { type: string; payload: string }>();
     for (const r of rows) if (r.event_type !== null && r.payload !== null) events.set(r.event_id, { type: r.event_type, payload: r.payload });
-    const endpoints = new Map<string, { status: string; updatedAt: string }>();
-    for (const c of candidates) if (byId.has(c.id)) endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
-    const claimed = chosen.flatMap((id): ClaimedDelivery[] => {
-      const r = byId.get(id);
-      return r
-        ? [{
-            id: r.id, company_id: r.company_id, event_id: r.event_id, webhook_id: r.webhook_id, attempt_count: Number(r.attempt_count),
-            manual: Number(r.manual) === 1, lease_until: lease, conversation_id: r.conversation_id, sequence: r.sequence === null ? null : Number(r.sequence),
-          }]
-        : [];
+    for (const c of chosen) if (byId.has(c.id)) endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
+    const claimed = chosen.flatMap((c): ClaimedDelivery[] => {
+      const r = byId.get(c.id);
+      return r ? [claimOf(r)] : [];
     });
     return { claimed, parked, events, endpoints };
   };
-  // On SQLite the claim joins the group commit: it shares a COMMIT with outcomes written meanwhile.
-  return dialect === 'postgres' ? db.transaction().execute(run) : database.transaction(run);
+  if (dialect === 'postgres') return db.transaction().execute(run);
+  // On SQLite the claim joins the group commit: it reads what committed with the writes queued
+  // beside it, and parks in their COMMIT. Should that COMMIT fail, the claim never was.
+  let result: ClaimResult | null = null;
+  try {
+    result = await database.transaction(async (trx) => (result = await run(trx)));
+    return result;
+  } catch (err) {
+    for (const c of result?.claimed ?? []) held!.release(c.id, c.lease_until);
+    throw err;
+  }
 }
 
 /**
@@ -267,12 +291,47 @@ export async function nextDueAt(db: Kysely<Tables>, now: number): Promise<number
 }
 
 /** Gives claimed deliveries back unsent (no attempt counted), due again at `dueAt`. */
-export async function releaseLeases(db: Kysely<Tables>, claims: { id: string; lease_until: number }[], dueAt: number): Promise<void> {
+export async function releaseLeases(database: Database, claims: { id: string; lease_until: number }[], dueAt: number): Promise<void> {
+  if (database.claims) {
+    // SQLite: a held delivery kept its place in the queue; it is due again where it was.
+    endClaims(database, claims);
+    return;
+  }
   const byLease = new Map<number, string[]>();
   for (const c of claims) byLease.set(c.lease_until, [...(byLease.get(c.lease_until) ?? []), c.id]);
   for (const [lease, ids] of byLease) {
-    await db.updateTable('deliveries').set({ lease_until: null, next_attempt_at: dueAt }).where('id', 'in', padIn(ids)).where('lease_until', '=', lease).execute();
+    await database.db.updateTable('deliveries').set({ lease_until: null, next_attempt_at: dueAt }).where('id', 'in', padIn(ids)).where('lease_until', '=', lease).execute();
   }
+}
+
+// Who holds a delivery. A PostgreSQL claim writes its lease on the row, and the claim holds the
+// delivery while the row carries that lease; a SQLite claim is held in memory (held-claims.ts)
+// and its row carries none. A listener session's claims (store/listeners.ts) have no lease (0).
+
+/** The claims that still hold their delivery, each with the lease its row carries meanwhile (SQLite's: none, 0). */
+export function stillHeld(database: Database, claims: { id: string; lease_until: number }[]): { id: string; lease_until: number }[] {
+  const held = database.claims;
+  if (!held) return claims;
+  return claims.filter((c) => c.lease_until === 0 || held.holds(c.id, c.lease_until)).map((c) => ({ id: c.id, lease_until: 0 }));
+}
+
+/** Whether a claim still holds its delivery, given the delivery's row as read to record its outcome. */
+export function holdsRow(database: Database, claim: { id: string; lease_until: number }, row: { status: string; lease_until: number | string | null }): boolean {
+  if (row.status !== 'pending') return false;
+  if (!database.claims || claim.lease_until === 0) return Number(row.lease_until ?? 0) === claim.lease_until;
+  return database.claims.holds(claim.id, claim.lease_until);
+}
+
+/** Ends claims once their outcome committed (SQLite: their holds; a PostgreSQL outcome cleared the lease in its row). */
+export function endClaims(database: Database, claims: { id: string; lease_until: number }[]): void {
+  if (database.claims) for (const c of claims) database.claims.release(c.id, c.lease_until);
+}
+
+/** Whether an attempt of the delivery may be in progress now: a claim holds it. */
+export function isClaimed(database: Database, row: { id: string; status: string; lease_until: number | string | null }, now: number): boolean {
+  if (row.status !== 'pending') return false;
+  if (row.lease_until !== null && Number(row.lease_until) >= now) return true;
+  return database.claims?.isHeld(row.id, now) ?? false;
 }
 
 /** Reads claimed deliveries for recording their outcome; on PostgreSQL locked, in id order. */

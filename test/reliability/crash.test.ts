@@ -159,6 +159,37 @@ describe('crash recovery', () => {
     }
   }));
 
+  it('SQLite: what the killed process had claimed is sent at once after the restart, with no lease to wait out', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-crash-'));
+    // Hangs until the crash, so every delivery is claimed (in flight) when the process dies.
+    let answer: 'hang' | 200 = 'hang';
+    const receiver = await startReceiver(() => (answer === 'hang' ? 'hang' : { status: 200 }));
+    // The default lease (60 s) plus the endpoint's timeout is what a written lease would make them wait.
+    const env = { ...BASE_ENV, SWITCHBOARD_LEASE_SECONDS: '60', SWITCHBOARD_DATA_DIR: data };
+    let server: ServerProcess | null = await startServerProcess([], env);
+    try {
+      const api = client(server.url!, OWNER_KEY);
+      const wh = await api.post('/v1/webhooks', { url: receiver.url + '/hook', events: ['message.received'], timeout_ms: 30_000, max_in_flight: 4 });
+      assert.equal(wh.status, 201, wh.text);
+      const conversation = (await api.post('/v1/conversations', { channel: 'chat', direction: 'inbound', context: {} })).body.id;
+      for (let i = 0; i < 10; i++) assert.equal((await api.post('/v1/messages', { conversation_id: conversation, direction: 'inbound', text: `m${i}` })).status, 201);
+      // Four in flight (max_in_flight), the other six claimed and waiting in the worker.
+      await receiver.waitForArrivals(4, 10_000);
+      await server.crash();
+      server = null;
+      answer = 200;
+      server = await startServerProcess([], env);
+      const restarted = Date.now();
+      await receiver.waitForArrivals(14, 15_000);
+      assert.equal(new Set(receiver.arrivals.map((a) => a.id)).size, 10, 'every message was delivered after the restart');
+      console.log(`sqlite: the 10 claimed deliveries arrived ${Date.now() - restarted} ms after the restart`);
+    } finally {
+      await server?.stop();
+      await receiver.close();
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  });
+
   it('PostgreSQL: kill -9 of one of two workers, several times, loses no committed event', () => seeded(async (random) => {
     const db = await createTestDatabase();
     const receiver = await startReceiver(() => ({ status: 200, delayMs: random.int(5) }));

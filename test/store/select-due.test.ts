@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { sql } from 'kysely';
-import { selectDue } from '../../src/store/sql/select-due.ts';
+import { selectDue, type SelectDueOptions } from '../../src/store/sql/select-due.ts';
 import { leaseDeliveries } from '../../src/store/sql/lease-deliveries.ts';
+import { claimDue, endClaims, holdsRow, isClaimed, releaseLeases, stillHeld } from '../../src/store/queue.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { STORES } from '../helpers/server.ts';
 
@@ -43,6 +44,15 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
       } as never)
       .execute();
   }
+  /** Leases the rows as a claim does: written on PostgreSQL, held in memory on SQLite. */
+  async function lease(ids: string[], now: number, until: number, trx = database.db): Promise<string[]> {
+    if (!database.claims) return (await leaseDeliveries(trx, ids, now, until)).map((r) => r.id);
+    const free = ids.filter((id) => !database.claims!.isHeld(id, now));
+    for (const id of free) database.claims.hold(id, until);
+    return free;
+  }
+  /** selectDue as a claim calls it (on SQLite the claims held now are left out). */
+  const due = (o: Omit<SelectDueOptions, 'held'>, db = database.db) => selectDue(db, database.dialect, { ...o, held: database.claims?.ids(o.now) });
   let made = 0;
   /** `n` pending deliveries of `webhookId`, due from `dueFrom` on, one ms apart. */
   async function pending(webhookId: string, n: number, dueFrom: number, extra: Record<string, unknown> = {}): Promise<string[]> {
@@ -61,7 +71,7 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     const b = await pending('wh_b', 2, NOW - 150);
     await pending('wh_b', 2, NOW + 1000); // not due yet
     await pending('wh_a', 1, NOW - 500, { id: 'dl_leased', lease_until: NOW + 5000 }); // leased: due, and held
-    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 10 });
+    const got = await due({ now: NOW, exclude: [], limit: 10 });
     assert.deepEqual(got.map((r) => r.id), [...b, ...a]);
     assert.deepEqual(got.map((r) => r.due_at), [NOW - 150, NOW - 149, NOW - 100, NOW - 99, NOW - 98]);
   });
@@ -74,11 +84,11 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     const late = await pending('wh_late', 3, NOW - 50);
     const later = await pending('wh_later', 2, NOW - 40);
     // The front read is smaller than the busy endpoint's backlog: the others are behind it.
-    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 64 });
+    const got = await due({ now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 64 });
     assert.deepEqual(got.map((r) => r.id), [...late, ...later], 'every due row of the others, oldest first');
-    const some = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
+    const some = await due({ now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
     assert.deepEqual(some.map((r) => r.id), [...late, later[0]], 'at most the limit');
-    const none = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy', 'wh_late', 'wh_later'], limit: 10, frontRows: 64 });
+    const none = await due({ now: NOW, exclude: ['wh_busy', 'wh_late', 'wh_later'], limit: 10, frontRows: 64 });
     assert.deepEqual(none, [], 'nothing when every endpoint with work is left out');
   });
 
@@ -87,10 +97,10 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     await endpoint('wh_mixed');
     await pending('wh_busy', 40, NOW - 10_000);
     const mixed = await pending('wh_mixed', 5, NOW - 9_000);
-    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 64 });
+    const got = await due({ now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 64 });
     assert.deepEqual(got.map((r) => r.id), mixed.slice(0, 3));
     // A front smaller than the backlog, with the other endpoint's first rows inside it: still the oldest three.
-    const small = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 42 });
+    const small = await due({ now: NOW, exclude: ['wh_busy'], limit: 3, frontRows: 42 });
     assert.deepEqual(small.map((r) => r.id), mixed.slice(0, 3));
   });
 
@@ -99,24 +109,60 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     await endpoint('wh_off', 'disabled');
     await pending('wh_busy', 100, NOW - 10_000);
     const off = await pending('wh_off', 2, NOW - 10);
-    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 16 });
+    const got = await due({ now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 16 });
     assert.deepEqual(got.map((r) => [r.id, r.webhook_status]), off.map((id) => [id, 'disabled']));
   });
 
   test('a leased row keeps its place: left out while the lease runs, due first again when it has run out', async () => {
     await endpoint('wh_a');
     const rows = await pending('wh_a', 4, NOW - 100);
-    const leased = await leaseDeliveries(database.db, database.dialect, rows.slice(0, 2), NOW, NOW + 5000);
-    assert.deepEqual(leased.map((r) => r.id).sort(), rows.slice(0, 2));
-    const held = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 10 });
+    const leased = await lease(rows.slice(0, 2), NOW, NOW + 5000);
+    assert.deepEqual(leased.sort(), rows.slice(0, 2));
+    const held = await due({ now: NOW, exclude: [], limit: 10 });
     assert.deepEqual(held.map((r) => r.id), rows.slice(2));
-    const again = await leaseDeliveries(database.db, database.dialect, rows.slice(0, 2), NOW + 1, NOW + 6000);
+    const again = await lease(rows.slice(0, 2), NOW + 1, NOW + 6000);
     assert.deepEqual(again, [], 'a row under a live lease is not leased twice');
-    // Its worker died: the rows are due again; on PostgreSQL in their old place (the lease left
-    // next_attempt_at as it was), on SQLite at the lease's end.
-    const after = await selectDue(database.db, database.dialect, { now: NOW + 5001, exclude: [], limit: 10 });
-    const dueAgain = store === 'postgres' ? rows.map((id, i) => [id, NOW - 100 + i]) : [...rows.slice(2).map((id, i) => [id, NOW - 98 + i]), ...rows.slice(0, 2).map((id) => [id, NOW + 5000])];
-    assert.deepEqual(after.map((r) => [r.id, r.due_at]), dueAgain);
+    // Its worker died: the rows are due again, in their old place (a lease leaves next_attempt_at as it was).
+    const after = await due({ now: NOW + 5001, exclude: [], limit: 10 });
+    assert.deepEqual(after.map((r) => [r.id, r.due_at]), rows.map((id, i) => [id, NOW - 100 + i]));
+  });
+
+  test('a claim holds its deliveries until it ends: the next claim takes the rows after them; given back, they are due in their place', async () => {
+    await endpoint('wh_a');
+    const rows = await pending('wh_a', 6, NOW - 100);
+    const claim = (now: number) => claimDue(database, { now, limit: 3, leaseMs: 1000, exclude: [], room: () => 100 });
+    const first = await claim(NOW);
+    assert.deepEqual(first.claimed.map((c) => c.id), rows.slice(0, 3));
+    const second = await claim(NOW);
+    assert.deepEqual(second.claimed.map((c) => c.id), rows.slice(3), 'the first claim still holds its rows');
+    const lease = NOW + 1000 + 1000; // leaseMs + the endpoint's timeout
+    assert.ok(first.claimed.every((c) => c.lease_until === lease));
+    const stored = await database.db.selectFrom('deliveries').select(['id', 'lease_until', 'next_attempt_at']).orderBy('id').execute();
+    if (store === 'sqlite') {
+      // Held in memory: the rows are as they were.
+      assert.deepEqual(stored.map((r) => [r.lease_until, Number(r.next_attempt_at)]), rows.map((_, i) => [null, NOW - 100 + i]));
+    } else assert.ok(stored.every((r) => Number(r.lease_until) === lease), 'PostgreSQL writes the lease');
+    const row = (id: string) => stored.find((r) => r.id === id)!;
+    assert.equal(isClaimed(database, { id: rows[0]!, status: 'pending', lease_until: row(rows[0]!).lease_until }, NOW), true);
+    assert.equal(holdsRow(database, first.claimed[0]!, { status: 'pending', lease_until: row(rows[0]!).lease_until }), true);
+    assert.deepEqual(stillHeld(database, first.claimed).map((c) => c.id), rows.slice(0, 3));
+
+    await releaseLeases(database, first.claimed, NOW - 100);
+    assert.deepEqual((await claim(NOW)).claimed.map((c) => c.id), rows.slice(0, 3), 'given back: due again, first');
+
+    // The lease ran out (its worker lost track of it): a new claim takes the rows, and the old
+    // claim no longer holds them.
+    const later = await claim(lease + 1);
+    assert.deepEqual(later.claimed.map((c) => c.id), rows.slice(0, 3));
+    if (store === 'sqlite') {
+      assert.deepEqual(stillHeld(database, second.claimed), [], 'an expired claim holds nothing');
+      assert.equal(holdsRow(database, first.claimed[0]!, { status: 'pending', lease_until: null }), false);
+      assert.equal(holdsRow(database, later.claimed[0]!, { status: 'pending', lease_until: null }), true);
+      endClaims(database, first.claimed); // an old claim's end leaves the new one alone
+      assert.equal(holdsRow(database, later.claimed[0]!, { status: 'pending', lease_until: null }), true);
+      endClaims(database, later.claimed);
+      assert.equal(isClaimed(database, { id: rows[0]!, status: 'pending', lease_until: null }, lease + 1), false);
+    }
   });
 
   test('an endpoint behind the front whose oldest rows are leased is asked for the rows it can give', async () => {
@@ -124,8 +170,8 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     await endpoint('wh_late');
     await pending('wh_busy', 100, NOW - 10_000);
     const late = await pending('wh_late', 4, NOW - 50);
-    await leaseDeliveries(database.db, database.dialect, late.slice(0, 2), NOW, NOW + 5000);
-    const got = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 16 });
+    await lease(late.slice(0, 2), NOW, NOW + 5000);
+    const got = await due({ now: NOW, exclude: ['wh_busy'], limit: 10, frontRows: 16 });
     assert.deepEqual(got.map((r) => r.id), late.slice(2));
   });
 
@@ -139,7 +185,7 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
         return { upd: Number(r!.upd), hot: Number(r!.hot) };
       };
       const before = await counts();
-      assert.equal((await leaseDeliveries(trx, database.dialect, rows, NOW, NOW + 5000)).length, 200);
+      assert.equal((await leaseDeliveries(trx, rows, NOW, NOW + 5000)).length, 200);
       const after = await counts();
       assert.equal(after.upd - before.upd, 200);
       // A row whose page has no room left for its new version is the exception (the lease
@@ -153,18 +199,18 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     await endpoint('wh_busy');
     const rows = await pending('wh_a', 10, NOW - 100);
     await database.db.transaction().execute(async (trx) => {
-      const first = await selectDue(trx, database.dialect, { now: NOW, exclude: [], limit: 4 });
+      const first = await due({ now: NOW, exclude: [], limit: 4 }, trx);
       assert.deepEqual(first.map((r) => r.id), rows.slice(0, 4));
       // Another connection of the pool, as another worker's claim would be.
-      const other = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 4 });
+      const other = await due({ now: NOW, exclude: [], limit: 4 });
       assert.deepEqual(other.map((r) => r.id), rows.slice(4, 8));
       // So do the forms that leave endpoints out (the front is read from the index, then by id or per endpoint).
-      const byIds = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
+      const byIds = await due({ now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 64 });
       assert.deepEqual(byIds.map((r) => r.id), rows.slice(4, 8));
-      const perEndpoint = await selectDue(database.db, database.dialect, { now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 4 });
+      const perEndpoint = await due({ now: NOW, exclude: ['wh_busy'], limit: 4, frontRows: 4 });
       assert.deepEqual(perEndpoint.map((r) => r.id), rows.slice(4, 8));
     });
-    const after = await selectDue(database.db, database.dialect, { now: NOW, exclude: [], limit: 4 });
+    const after = await due({ now: NOW, exclude: [], limit: 4 });
     assert.deepEqual(after.map((r) => r.id), rows.slice(0, 4), 'the locks go with the transaction');
   });
 });

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { list, prepared, run, type Dialect } from './statement.ts';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { PREPARED_PREFIX } from './statement.ts';
 
 export interface LeasedRow {
   id: string;
@@ -17,34 +17,23 @@ export interface LeasedRow {
 
 const LEASED = 'id, company_id, event_id, webhook_id, attempt_count, manual, conversation_id, sequence';
 
-// On PostgreSQL a lease writes lease_until and nothing else. No index holds that column, so the
-// write is a HOT update (the table's fillfactor leaves room on the page, migration 0012): no index
-// entry is written, where moving next_attempt_at too wrote a new entry in each of the table's six
-// indexes (7-9 ms against 2.3-4.3 ms for 256 rows; 45 -> 15 µs a delivery in bench/store-ops.ts).
-// Leased rows then stay in the due range and claims read past them: at most the deliveries in
-// flight. SQLite rewrites only the indexes of the columns that change, so there the lease also
-// moves next_attempt_at to the lease's end: two index entries moved, and claims never read leased
-// rows (measured: taking that away cost the SQLite drain ~7 %). Either way a dead worker's
-// deliveries are due again when their leases run out.
-// The event comes back with the lease, so a claim needs no statement of its own to load it (on
-// PostgreSQL, no round trip). On PostgreSQL the claim's transaction holds the rows already (its
-// SELECT locked them); SKIP LOCKED and the conditions, re-checked on the locked row, keep a lease
-// safe on any row it is given.
-const LEASE = prepared('sb_lease_deliveries', {
-  sqlite: `UPDATE deliveries SET lease_until = ?, next_attempt_at = ?
-    WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
-    RETURNING ${LEASED},
-      (SELECT e.type FROM events e WHERE e.id = deliveries.event_id) AS event_type,
-      (SELECT e.payload FROM events e WHERE e.id = deliveries.event_id) AS payload`,
-  postgres: `WITH l AS (UPDATE deliveries SET lease_until = $1
+// PostgreSQL only: a SQLite store's claims are held in memory (store/held-claims.ts).
+// A lease writes lease_until and nothing else. No index holds that column, so the write is a HOT
+// update (the table's fillfactor leaves room on the page, migration 0012): no index entry is
+// written, where moving next_attempt_at too wrote a new entry in each of the table's six indexes
+// (7-9 ms against 2.3-4.3 ms for 256 rows; 45 -> 15 µs a delivery in bench/store-ops.ts). Leased
+// rows then stay in the due range and claims read past them: at most the deliveries in flight. A
+// dead worker's deliveries are due again when their leases run out.
+// The event comes back with the lease, so a claim needs no round trip of its own to load it. The
+// claim's transaction holds the rows already (its SELECT locked them); SKIP LOCKED and the
+// conditions, re-checked on the locked row, keep a lease safe on any row it is given.
+const LEASE = `${PREPARED_PREFIX}sb_lease_deliveries*/ WITH l AS (UPDATE deliveries SET lease_until = $1
       WHERE id IN (SELECT id FROM deliveries WHERE id = ANY($2::text[]) AND status = 'pending'
                      AND (lease_until IS NULL OR lease_until < $3) FOR UPDATE SKIP LOCKED)
       RETURNING ${LEASED})
-    SELECT l.*, e.type AS event_type, e.payload FROM l LEFT JOIN events e ON e.id = l.event_id`,
-});
+    SELECT l.*, e.type AS event_type, e.payload FROM l LEFT JOIN events e ON e.id = l.event_id`;
 
-/** Leases the chosen pending deliveries that are still free until `lease`; returns those it got. */
-export async function leaseDeliveries(trx: Kysely<any>, dialect: Dialect, ids: string[], now: number, lease: number): Promise<LeasedRow[]> {
-  const params = dialect === 'sqlite' ? [lease, lease, list(dialect, ids), now] : [lease, ids, now];
-  return (await run<LeasedRow>(trx, dialect, LEASE, params)).rows;
+/** Leases the chosen pending deliveries that are still free until `lease`; returns those it got (PostgreSQL). */
+export async function leaseDeliveries(trx: Kysely<any>, ids: string[], now: number, lease: number): Promise<LeasedRow[]> {
+  return (await trx.executeQuery<LeasedRow>(CompiledQuery.raw(LEASE, [lease, ids, now]))).rows;
 }

@@ -14,14 +14,24 @@ export interface DueCandidate {
   due_at: number;
   /** For ordered endpoints: the nearest earlier delivery of the conversation still pending. */
   pred: string | null;
+  // What a claim returns of the delivery (on SQLite the claim writes nothing, so it reads nothing more).
+  company_id: string;
+  event_id: string;
+  attempt_count: number;
+  conversation_id: string | null;
+  sequence: number | null;
 }
+
+// SQLite: claims are held in memory (store/held-claims.ts), and every statement that reads
+// candidates leaves the held ones out, given as a JSON list.
+const NOT_HELD = `id NOT IN (SELECT value FROM json_each(?))`;
 
 // PostgreSQL: every statement that reads candidates locks them, so a claim's transaction holds its
 // candidates and a concurrent claim walks past them to the rows after (store/queue.ts).
 const LOCK = ' FOR UPDATE SKIP LOCKED';
 
 // Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
-const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, w.updated_at AS webhook_updated_at, d.next_attempt_at AS due_at,
+const COLUMNS = `d.id, d.webhook_id, d.manual, d.company_id, d.event_id, d.attempt_count, d.conversation_id, d.sequence, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, w.updated_at AS webhook_updated_at, d.next_attempt_at AS due_at,
     CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
          AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
@@ -37,7 +47,7 @@ const COLUMNS = `d.id, d.webhook_id, d.manual, w.max_in_flight, w.timeout_ms, w.
  */
 function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''): string {
   return `SELECT ${COLUMNS}
-    FROM (SELECT id, webhook_id, manual, conversation_id, sequence, next_attempt_at FROM deliveries
+    FROM (SELECT id, webhook_id, manual, company_id, event_id, attempt_count, conversation_id, sequence, next_attempt_at FROM deliveries
           WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}${lock}) d
     JOIN webhooks w ON w.id = d.webhook_id
     WHERE w.kind = 'endpoint'
@@ -45,7 +55,7 @@ function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''):
 }
 
 const SELECT_DUE = prepared('sb_select_due', {
-  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND ${NOT_HELD}`, '?'),
   postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', LOCK),
 });
 
@@ -72,18 +82,18 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
 // with tens of thousands of endpoints on one store, a few milliseconds for each claim that gets
 // here (only those whose front is all left-out endpoints), where reading the backlog was seconds.
 const HEAD = `(SELECT h.next_attempt_at FROM deliveries h WHERE h.webhook_id = w.id AND h.status = 'pending' AND h.next_attempt_at <= NOW
-    AND (h.lease_until IS NULL OR h.lease_until < NOW) ORDER BY h.next_attempt_at LIMIT 1)`;
+    AND (h.lease_until IS NULL OR h.lease_until < NOW)HELD ORDER BY h.next_attempt_at LIMIT 1)`;
 const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
-  sqlite: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '?')} AS head FROM webhooks w
+  sqlite: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '?').replace('HELD', ` AND h.${NOT_HELD}`)} AS head FROM webhooks w
       WHERE w.kind = 'endpoint' AND w.id NOT IN (SELECT value FROM json_each(?)))
     WHERE head IS NOT NULL ORDER BY head LIMIT ?`,
-  postgres: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '$1')} AS head FROM webhooks w
+  postgres: `SELECT id FROM (SELECT w.id, ${HEAD.replaceAll('NOW', '$1').replace('HELD', '')} AS head FROM webhooks w
       WHERE w.kind = 'endpoint' AND NOT (w.id = ANY($2::text[]))) e
     WHERE head IS NOT NULL ORDER BY head LIMIT $3`,
 });
 
 const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
-  sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND ${NOT_HELD}`, '?'),
   postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3', LOCK),
 });
 
@@ -98,6 +108,8 @@ export interface SelectDueOptions {
   now: number;
   /** Endpoints whose deliveries are not wanted now (their lanes are full, or out of rate tokens). */
   exclude: string[];
+  /** SQLite: deliveries held by claims (store/held-claims.ts), left out. */
+  held?: string[];
   limit: number;
   /** Rows of the due queue's front read when `exclude` is not empty (tests make it small). */
   frontRows?: number;
@@ -117,14 +129,16 @@ export interface SelectDueOptions {
  */
 export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueOptions): Promise<DueCandidate[]> {
   const sqlite = dialect === 'sqlite';
+  const held = sqlite ? JSON.stringify(o.held ?? []) : null;
   if (o.exclude.length === 0) {
     // In due order already (the statement's ORDER BY).
-    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, o.limit] : [o.now, o.limit])).rows);
+    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, o.now, held, o.limit] : [o.now, o.limit])).rows);
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
+  const heldIds = new Set(o.held);
   const front = (await run<{ id: string; webhook_id: string }>(db, dialect, DUE_FRONT, [o.now, frontRows])).rows;
-  const others = front.filter((r) => !excluded.has(r.webhook_id)).map((r) => r.id);
+  const others = front.filter((r) => !excluded.has(r.webhook_id) && !heldIds.has(r.id)).map((r) => r.id);
   // The front read from the index alone also holds rows that the full read leaves out: on
   // PostgreSQL leased rows (a lease leaves next_attempt_at as it is) and rows another worker's
   // claim holds (locked). So the rows are asked for `limit` at a time, then twice what is
@@ -137,10 +151,10 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   }
   if (found.length >= o.limit || front.length < frontRows) return sortByDue(found).slice(0, o.limit);
   // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
-  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
+  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, o.now, held, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
   const byId = new Map(found.map((r) => [r.id, r]));
   for (const { id } of behind) {
-    const rows = (await run<DueCandidate>(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, o.now, o.limit] : [id, o.now, o.limit])).rows;
+    const rows = (await run<DueCandidate>(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, o.now, held, o.limit] : [id, o.now, o.limit])).rows;
     for (const r of rows) byId.set(r.id, r);
   }
   return sortByDue([...byId.values()]).slice(0, o.limit);
