@@ -345,9 +345,12 @@ async function measureDrain(o: {
 }
 
 /**
- * The rate once warm: arrivals after the first second of each listener, over the time from then to
- * the last arrival. A drain of a few seconds spends its first half second or so at a fraction of
- * its rate while the JIT warms up; this says what it ran at afterwards (null for drains under 2 s).
+ * The rate once warm: arrivals after the drain's first second (from the earliest first arrival of
+ * its listeners), over the time from then to the last arrival. A drain of a few seconds spends its
+ * first half second or so at a fraction of its rate while the JIT warms up; this says what it ran
+ * at afterwards (null for drains under 2 s). Each listener counts per 250 ms from its own first
+ * arrival, so a listener whose first came later skips fewer of its quarters (none past a second);
+ * an endpoint served after the others would otherwise lose its first second too.
  */
 export function warmRate(listeners: Pick<ListenerStats, 'firstMs' | 'lastMs' | 'perQuarterSecond'>[]): number | null {
   const firsts = listeners.map((l) => l.firstMs).filter((v): v is number => v !== null);
@@ -356,7 +359,11 @@ export function warmRate(listeners: Pick<ListenerStats, 'firstMs' | 'lastMs' | '
   const from = Math.min(...firsts) + 1000;
   const to = Math.max(...lasts);
   if (to - from < 1000) return null;
-  const after = listeners.reduce((sum, l) => sum + l.perQuarterSecond.slice(1000 / 250).reduce((a, n) => a + n, 0), 0);
+  const after = listeners.reduce((sum, l) => {
+    if (l.firstMs === null) return sum;
+    const skip = Math.max(0, Math.ceil((from - l.firstMs) / 250));
+    return sum + l.perQuarterSecond.slice(skip).reduce((a, n) => a + n, 0);
+  }, 0);
   return after / ((to - from) / 1000);
 }
 

@@ -52,7 +52,8 @@ export function toDeliverySummary(row: Joined): DeliverySummaryT {
   };
 }
 
-// A delivery in flight is due again only if its attempt goes unrecorded (its worker died): when its lease runs out.
+// A delivery in flight is due again only if its attempt goes unrecorded (its worker died): when its
+// lease runs out. (A SQLite claim is held in memory, not on the row: there it shows when it came due.)
 function nextAttemptAt(row: DeliveryRow): string | null {
   if (row.status !== 'pending' || row.next_attempt_at === null) return null;
   return new Date(Math.max(Number(row.next_attempt_at), Number(row.lease_until ?? 0))).toISOString();
