@@ -10,42 +10,84 @@
  * A claim keeps the lease's other promise: it ends at its lease's end, so a delivery whose worker
  * lost track of it is claimed again then, and the lease's end identifies the claim, so an outcome
  * recorded after that (the delivery claimed again meanwhile) is not taken for the new claim's.
+ *
+ * Claims take the oldest due first, so the held rows are the front of the due queue and every
+ * claim would walk past them and list them all. The floor avoids that: every due row that comes
+ * due before it is held, so a claim reads from the floor on and lists only the held rows after it.
+ * A claim that read the queue in order raises it (`advance`); a claim that ends without its
+ * outcome (given back, its lease run out) lowers it to its row. Every writer that makes a row due
+ * stamps it inside its transaction, after any claim that ran before, so no row comes due behind
+ * the floor; as a safety net against the clock stepping back, it goes back to the start after a
+ * claim that found the queue's end and at least every second.
  */
 export class HeldClaims {
-  /** Delivery id -> the end of the lease that holds it (epoch ms). */
-  readonly #held = new Map<string, number>();
+  /** Delivery id -> the claim: the end of the lease that holds it and when the row came due (epoch ms). */
+  readonly #held = new Map<string, { until: number; dueAt: number }>();
+  #floor = 0;
+  #floorSince = 0;
 
-  hold(id: string, leaseUntil: number): void {
-    this.#held.set(id, leaseUntil);
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  hold(id: string, leaseUntil: number, dueAt: number): void {
+    this.#held.set(id, { until: leaseUntil, dueAt });
   }
 
   /** Whether this claim (the delivery and its lease) still holds its delivery. */
   holds(id: string, leaseUntil: number): boolean {
-    return this.#held.get(id) === leaseUntil;
+    return this.#held.get(id)?.until === leaseUntil;
   }
 
   /** Whether some claim holds the delivery now (an attempt may be in progress). */
   isHeld(id: string, now: number): boolean {
-    const until = this.#held.get(id);
-    return until !== undefined && until >= now;
+    const c = this.#held.get(id);
+    return c !== undefined && c.until >= now;
   }
 
-  /** Ends this claim; a later claim of the same delivery is left as it is. */
-  release(id: string, leaseUntil: number): void {
-    if (this.#held.get(id) === leaseUntil) this.#held.delete(id);
+  /** Ends this claim (its outcome committed, or it was given back); a later claim of the same delivery is left as it is. */
+  release(id: string, leaseUntil: number, outcome: 'recorded' | 'given back' = 'recorded'): void {
+    const c = this.#held.get(id);
+    if (c?.until !== leaseUntil) return;
+    this.#held.delete(id);
+    // Given back, the row is due where it was: below the floor, maybe.
+    if (outcome === 'given back') this.#lower(c.dueAt);
   }
 
-  /** The deliveries held now, for the claim to leave out; claims whose lease ran out end here. */
-  ids(now: number): string[] {
-    const ids: string[] = [];
-    for (const [id, until] of this.#held) {
-      if (until < now) this.#held.delete(id);
-      else ids.push(id);
+  /**
+   * What a claim leaves out: the deliveries held now, and, for a claim that reads the due queue in
+   * order, where it starts (`floor`; 0 for any other claim, which lists every held delivery).
+   * Claims whose lease ran out end here, their rows due again where they were.
+   */
+  forClaim(now: number, inOrder: boolean): { floor: number; ids: string[] } {
+    for (const [id, c] of this.#held) {
+      if (c.until >= now) continue;
+      this.#held.delete(id);
+      this.#lower(c.dueAt);
     }
-    return ids;
+    if (this.clock() - this.#floorSince >= FLOOR_KEPT_MS) this.#lower(0);
+    const floor = inOrder ? this.#floor : 0;
+    const ids: string[] = [];
+    for (const [id, c] of this.#held) if (c.dueAt >= floor) ids.push(id);
+    return { floor, ids };
+  }
+
+  /**
+   * A claim read the due queue in order from the floor: every row due before `dueAt` was held or
+   * is now, so the floor moves there. `null` when it found the queue's end: back to the start.
+   */
+  advance(dueAt: number | null): void {
+    if (dueAt === null) this.#lower(0);
+    else if (dueAt > this.#floor) this.#floor = dueAt;
   }
 
   get size(): number {
     return this.#held.size;
   }
+
+  #lower(to: number): void {
+    if (to < this.#floor) this.#floor = to;
+    if (to === 0) this.#floorSince = this.clock();
+  }
 }
+
+/** How long the floor is trusted before a claim reads the due queue from its start again. */
+const FLOOR_KEPT_MS = 1000;

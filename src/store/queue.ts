@@ -98,10 +98,22 @@ const SCAN_FACTOR = 1.25;
 export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimResult> {
   const { db, dialect, claims: held } = database;
   const run = async (trx: Kysely<Tables>): Promise<ClaimResult> => {
-    const candidates = await selectDue(trx, dialect, {
-      now: o.now, exclude: o.exclude, held: held?.ids(o.now), limit: Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR),
-    });
-    if (candidates.length === 0) return nothingClaimed();
+    const inOrder = o.exclude.length === 0;
+    const view = held?.forClaim(o.now, inOrder);
+    const scan = Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR);
+    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, held: view?.ids, from: view?.floor, limit: scan });
+    // SQLite, the queue read in order: the floor moves to the first candidate this claim leaves,
+    // or back to the start when the queue ended (held-claims.ts).
+    const advance = (taken: Set<string>) => {
+      if (!held || !inOrder) return;
+      if (candidates.length < scan) return held.advance(null);
+      const left = candidates.find((c) => !taken.has(c.id));
+      held.advance((left ?? candidates[candidates.length - 1]!).due_at);
+    };
+    if (candidates.length === 0) {
+      advance(new Set());
+      return nothingClaimed();
+    }
     const taken = new Map<string, number>();
     const chosen: DueCandidate[] = [];
     const blocked: { id: string; pred: string }[] = [];
@@ -120,7 +132,10 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       }
     }
     const parked = blocked.length + inactive.length > 0 ? await park(trx, dialect, o.now, blocked, inactive).catch(() => 0) : 0;
-    if (chosen.length === 0) return nothingClaimed(parked);
+    if (chosen.length === 0) {
+      advance(new Set());
+      return nothingClaimed(parked);
+    }
     // A worker gives a delivery back rather than send it once less than its timeout is left, so
     // the lease covers any wait in the worker plus one attempt. Short leases matter: a worker
     // that dies holds its deliveries until they run out.
@@ -136,11 +151,14 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       const events = await loadEvents(trx, dialect, [...new Set(chosen.map((c) => c.event_id))]);
       // Another claim of this process may have taken some meanwhile (another worker on this
       // store): what it holds is left to it, and from here to the hold nothing else runs.
-      const free = chosen.filter((c) => !held.isHeld(c.id, o.now));
+      const taken = new Set<string>();
+      const free = chosen.filter((c) => (held.isHeld(c.id, o.now) ? (taken.add(c.id), false) : true));
       for (const c of free) {
-        held.hold(c.id, lease);
+        held.hold(c.id, lease, c.due_at);
+        taken.add(c.id);
         endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
       }
+      advance(taken);
       return { claimed: free.map(claimOf), parked, events, endpoints };
     }
     const rows = await leaseDeliveries(trx, chosen.map((c) => c.id), o.now, lease);
@@ -163,7 +181,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     result = await database.transaction(async (trx) => (result = await run(trx)));
     return result;
   } catch (err) {
-    for (const c of result?.claimed ?? []) held!.release(c.id, c.lease_until);
+    for (const c of result?.claimed ?? []) held!.release(c.id, c.lease_until, 'given back');
     throw err;
   }
 }
@@ -294,7 +312,7 @@ export async function nextDueAt(db: Kysely<Tables>, now: number): Promise<number
 export async function releaseLeases(database: Database, claims: { id: string; lease_until: number }[], dueAt: number): Promise<void> {
   if (database.claims) {
     // SQLite: a held delivery kept its place in the queue; it is due again where it was.
-    endClaims(database, claims);
+    for (const c of claims) database.claims.release(c.id, c.lease_until, 'given back');
     return;
   }
   const byLease = new Map<number, string[]>();

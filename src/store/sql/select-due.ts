@@ -58,7 +58,7 @@ function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''):
 }
 
 const SELECT_DUE = prepared('sb_select_due', {
-  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at >= ? AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
   postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', LOCK),
 });
 
@@ -113,6 +113,11 @@ export interface SelectDueOptions {
   exclude: string[];
   /** SQLite: deliveries held by claims (store/held-claims.ts), left out. */
   held?: string[];
+  /**
+   * SQLite, with nothing excluded: where the due queue is read from (every row due before it is
+   * held, held-claims.ts), and `held` need list only the held rows due from then on.
+   */
+  from?: number;
   limit: number;
   /** Rows of the due queue's front read when `exclude` is not empty (tests make it small). */
   frontRows?: number;
@@ -135,7 +140,7 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   const held = sqlite ? JSON.stringify(o.held ?? []) : null;
   if (o.exclude.length === 0) {
     // In due order already (the statement's ORDER BY).
-    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.now, held, o.now, o.limit] : [o.now, o.limit])).rows);
+    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, held, o.now, o.limit] : [o.now, o.limit])).rows);
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
