@@ -8,7 +8,7 @@ import { createGroupCommit } from './group-commit.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { HeldClaims } from './held-claims.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
-import { EACH_ROW_PREFIX, PREPARED_PREFIX } from './sql/statement.ts';
+import { ARRAY_ROWS_PREFIX, EACH_ROW_PREFIX, PREPARED_PREFIX } from './sql/statement.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -203,7 +203,9 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
     prepare(text: string) {
       let stmt = cache.get(text);
       if (!stmt) {
-        stmt = text.startsWith(EACH_ROW_PREFIX) ? eachRowStatement(sqlite.prepare(text)) : sqlite.prepare(text);
+        if (text.startsWith(EACH_ROW_PREFIX)) stmt = eachRowStatement(sqlite.prepare(text));
+        else if (text.startsWith(ARRAY_ROWS_PREFIX)) stmt = sqlite.prepare(text).raw(true);
+        else stmt = sqlite.prepare(text);
         // Statements built with variable IN-lists make many distinct texts: keep the cache bounded.
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(text, stmt);

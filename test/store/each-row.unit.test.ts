@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/store/database.ts';
-import { eachRow, run } from '../../src/store/sql/statement.ts';
+import { CompiledQuery } from 'kysely';
+import { arrayRows, eachRow, run, runRows } from '../../src/store/sql/statement.ts';
 
 describe('per-row SQLite statements (eachRow)', () => {
   it('run once per tuple in one call, adding up changes and returned rows, inside the caller\'s transaction', async () => {
@@ -24,6 +25,25 @@ describe('per-row SQLite statements (eachRow)', () => {
       await assert.rejects(database.transaction((trx) => run(trx, 'sqlite', insert, [['co_4', 'four', 'x'], ['co_1', 'again', 'x']])), /UNIQUE/);
       const names = await database.db.selectFrom('companies').select(['id', 'name']).orderBy('id').execute();
       assert.deepEqual(names, [{ id: 'co_1', name: 'uno' }, { id: 'co_2', name: 'two' }, { id: 'co_3', name: 'tres' }]);
+    } finally {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('array rows on SQLite (arrayRows)', () => {
+  it('come from SQLite as arrays and reach the caller as objects named in column order; other statements keep object rows', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-array-rows-'));
+    const database = await openDatabase({ dataDir: dir, databaseUrl: null });
+    try {
+      await database.db.insertInto('companies').values([{ id: 'co_1', name: 'one', created_at: 'a' }, { id: 'co_2', name: 'two', created_at: 'b' }] as never).execute();
+      const stmt = arrayRows<{ name: string; id: string }>({ sqlite: `SELECT name, id FROM companies ORDER BY id`, postgres: 'unused' }, ['name', 'id']);
+      assert.deepEqual(await runRows(database.db, 'sqlite', stmt, []), [{ name: 'one', id: 'co_1' }, { name: 'two', id: 'co_2' }]);
+      const raw = await database.db.executeQuery(CompiledQuery.raw(stmt.sqlite, []));
+      assert.deepEqual(raw.rows, [['one', 'co_1'], ['two', 'co_2']], 'SQLite hands over arrays');
+      // The same SQL without the mark is another statement of the cache, with object rows.
+      assert.deepEqual((await run(database.db, 'sqlite', { sqlite: `SELECT name, id FROM companies ORDER BY id`, postgres: 'unused' }, [])).rows[0], { name: 'one', id: 'co_1' });
     } finally {
       await database.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { list, prepared, run, type Dialect } from './statement.ts';
+import { arrayRows, list, prepared, run, runRows, type Dialect, type Statement } from './statement.ts';
 
 export interface DueCandidate {
   id: string;
@@ -57,10 +57,17 @@ function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''):
     ORDER BY d.next_attempt_at`;
 }
 
-const SELECT_DUE = prepared('sb_select_due', {
+// The names of COLUMNS, in order: SQLite returns the candidates as arrays (statement.ts, arrayRows).
+const CANDIDATE: (keyof DueCandidate)[] = [
+  'id', 'webhook_id', 'manual', 'company_id', 'event_id', 'attempt_count', 'conversation_id', 'sequence',
+  'max_in_flight', 'timeout_ms', 'webhook_status', 'webhook_updated_at', 'due_at', 'pred',
+];
+const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE);
+
+const SELECT_DUE = candidates(prepared('sb_select_due', {
   sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at >= ? AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
   postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', LOCK),
-});
+}));
 
 // The front of the due queue, read from the deliveries_due index alone (it holds both columns).
 const DUE_FRONT = prepared('sb_due_front', {
@@ -68,7 +75,7 @@ const DUE_FRONT = prepared('sb_due_front', {
   postgres: `SELECT id, webhook_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2`,
 });
 
-const DUE_BY_IDS = prepared('sb_due_by_ids', {
+const DUE_BY_IDS = candidates(prepared('sb_due_by_ids', {
   sqlite: `SELECT ${COLUMNS}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.id IN (SELECT value FROM json_each(?)) AND d.status = 'pending' AND d.next_attempt_at <= ? AND w.kind = 'endpoint'
@@ -78,7 +85,7 @@ const DUE_BY_IDS = prepared('sb_due_by_ids', {
     WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND d.next_attempt_at <= $2 AND w.kind = 'endpoint'
       AND (d.lease_until IS NULL OR d.lease_until < $2)
     FOR UPDATE OF d SKIP LOCKED`, // LOCK, on the deliveries row alone
-});
+}));
 
 // Endpoints outside `exclude` with something due, the longest waiting first: one probe of the
 // deliveries_pending index per endpoint, whatever the backlog. The probes are this query's cost:
@@ -95,10 +102,10 @@ const DUE_ENDPOINTS = prepared('sb_due_endpoints', {
     WHERE head IS NOT NULL ORDER BY head LIMIT $3`,
 });
 
-const DUE_OF_ENDPOINT = prepared('sb_due_of_endpoint', {
+const DUE_OF_ENDPOINT = candidates(prepared('sb_due_of_endpoint', {
   sqlite: dueThenJoin(`webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
   postgres: dueThenJoin(`webhook_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)`, '$3', LOCK),
-});
+}));
 
 /** Rows of the due queue's front read when endpoints are left out (enough to skip theirs cheaply). */
 const DUE_FRONT_ROWS = 1024;
@@ -140,7 +147,7 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   const held = sqlite ? JSON.stringify(o.held ?? []) : null;
   if (o.exclude.length === 0) {
     // In due order already (the statement's ORDER BY).
-    return withDueAt((await run<DueCandidate>(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, held, o.now, o.limit] : [o.now, o.limit])).rows);
+    return withDueAt(await runRows(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, held, o.now, o.limit] : [o.now, o.limit]));
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
@@ -155,14 +162,14 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   for (let at = 0, round = 0; at < others.length && found.length < o.limit && round < MAX_ROUNDS; round++) {
     const ids = others.slice(at, at + (o.limit - found.length) * (round === 0 ? 1 : 2));
     at += ids.length;
-    found.push(...(await run<DueCandidate>(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, ids), o.now, o.now] : [ids, o.now])).rows);
+    found.push(...(await runRows(db, dialect, DUE_BY_IDS, sqlite ? [list(dialect, ids), o.now, o.now] : [ids, o.now])));
   }
   if (found.length >= o.limit || front.length < frontRows) return sortByDue(found).slice(0, o.limit);
   // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
   const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, held, o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
   const byId = new Map(found.map((r) => [r.id, r]));
   for (const { id } of behind) {
-    const rows = (await run<DueCandidate>(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, held, o.now, o.limit] : [id, o.now, o.limit])).rows;
+    const rows = await runRows(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, held, o.now, o.limit] : [id, o.now, o.limit]);
     for (const r of rows) byId.set(r.id, r);
   }
   return sortByDue([...byId.values()]).slice(0, o.limit);

@@ -41,6 +41,39 @@ export const EACH_ROW_PREFIX = '/*each-row*/ ';
 /** The SQLite text, run once per tuple of the list given as its parameters. */
 export const eachRow = (sql: string) => EACH_ROW_PREFIX + sql;
 
+/**
+ * A SQLite text starting with this comment returns its rows as arrays, in the order of its
+ * columns (better-sqlite3's raw mode), and `runRows` makes them objects with `columns`' names in
+ * JavaScript. better-sqlite3 builds a row object one property at a time: measured on the claim's
+ * 14 columns, 3.5 µs a row against 1.4 as an array. For the statements that return many rows.
+ */
+export const ARRAY_ROWS_PREFIX = '/*array-rows*/ ';
+
+/** A statement whose SQLite rows come as arrays of these columns (ARRAY_ROWS_PREFIX). */
+export interface ColumnsStatement<R> extends Statement {
+  toRow: (values: unknown[]) => R;
+}
+
+/**
+ * The statement with its SQLite text marked for array rows, and the function that names their
+ * values: `columns` are the names of the SELECT's columns in order (the PostgreSQL text returns
+ * them as objects anyway).
+ */
+export function arrayRows<R>(stmt: Statement, columns: readonly (keyof R & string)[]): ColumnsStatement<R> {
+  const toRow = (values: unknown[]): R => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+    return row as R;
+  };
+  return { sqlite: ARRAY_ROWS_PREFIX + stmt.sqlite, postgres: stmt.postgres, toRow };
+}
+
+/** Runs a statement made by `arrayRows`: its rows as objects on either store. */
+export async function runRows<R>(db: Kysely<any>, dialect: Dialect, stmt: ColumnsStatement<R>, params: unknown[]): Promise<R[]> {
+  const r = await db.executeQuery<R>(CompiledQuery.raw(stmt[dialect], params));
+  return dialect === 'sqlite' ? (r.rows as unknown as unknown[][]).map(stmt.toRow) : r.rows;
+}
+
 export interface Result<R> {
   rows: R[];
   /** Rows written by an INSERT, UPDATE or DELETE without RETURNING. */
