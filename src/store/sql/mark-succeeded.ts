@@ -3,13 +3,13 @@ import { list, prepared, run, type Dialect } from './statement.ts';
 
 // A claim is identified by its delivery and its lease: a row whose lease changed belongs to
 // another worker now (its lease expired) or was re-queued by a person, and is left as it is.
-// A listener session's deliveries have no lease (NULL, given as 0).
+// SQLite's rows carry no lease (claims are held in memory, store/held-claims.ts, and the caller
+// passes only those still held), nor does a listener session's delivery (NULL, given as 0).
 const MARK = prepared('sb_mark_succeeded', {
   sqlite: `UPDATE deliveries SET status = 'succeeded', attempt_count = attempt_count + 1, lease_until = NULL,
       next_attempt_at = NULL, manual = 0, updated_at = ?
-    FROM json_each(?) AS c
-    WHERE deliveries.id = c.value ->> 0 AND COALESCE(deliveries.lease_until, 0) = c.value ->> 1 AND deliveries.status = 'pending'
-    RETURNING deliveries.id`,
+    WHERE id IN (SELECT value FROM json_each(?)) AND lease_until IS NULL AND status = 'pending'
+    RETURNING id`,
   postgres: `UPDATE deliveries AS d SET status = 'succeeded', attempt_count = d.attempt_count + 1, lease_until = NULL,
       next_attempt_at = NULL, manual = 0, updated_at = $1
     FROM unnest($2::text[], $3::bigint[]) AS c(id, lease)
@@ -23,7 +23,7 @@ export async function markSucceeded(trx: Kysely<any>, dialect: Dialect, claims: 
   const at = new Date(now).toISOString();
   const params =
     dialect === 'sqlite'
-      ? [at, list(dialect, claims.map((c) => [c.id, c.lease_until]))]
+      ? [at, list(dialect, claims.map((c) => c.id))]
       : [at, claims.map((c) => c.id), claims.map((c) => c.lease_until)];
   const { rows } = await run<{ id: string }>(trx, dialect, MARK, params);
   return new Set(rows.map((r) => r.id));
