@@ -23,21 +23,29 @@ export interface DueCandidate {
 }
 
 // SQLite: claims are held in memory (store/held-claims.ts), and every statement that reads
-// candidates leaves the held ones out, given as a JSON list. Held rows are the oldest due, so a
-// claim walks past them first: the test comes before any on a column the index lacks, so SQLite
-// rejects them from the index alone (192 held rows cost a claim ~67 µs tested after lease_until,
-// ~8 µs before it).
+// candidates leaves the held ones out, given as a JSON list (a claim that reads the queue in order
+// starts at the claims' floor and lists only those after it). The test comes before any on a
+// column the index lacks, so SQLite rejects held rows from the index alone (192 held rows cost a
+// claim ~67 µs tested after lease_until, ~8 µs before it).
 const NOT_HELD = `id NOT IN (SELECT value FROM json_each(?))`;
 
 // PostgreSQL: every statement that reads candidates locks them, so a claim's transaction holds its
 // candidates and a concurrent claim walks past them to the rows after (store/queue.ts).
 const LOCK = ' FOR UPDATE SKIP LOCKED';
 
-// Listener sessions' deliveries go over their stream (store/listeners.ts), never over HTTP.
-const COLUMNS = `d.id, d.webhook_id, d.manual, d.company_id, d.event_id, d.attempt_count, d.conversation_id, d.sequence, w.max_in_flight, w.timeout_ms, w.status AS webhook_status, w.updated_at AS webhook_updated_at, d.next_attempt_at AS due_at,
-    CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
+// A candidate's columns, in the order SQLite returns them as arrays (statement.ts, arrayRows).
+const CANDIDATE: [keyof DueCandidate, string][] = [
+  ['id', 'd.id'], ['webhook_id', 'd.webhook_id'], ['manual', 'd.manual'], ['company_id', 'd.company_id'], ['event_id', 'd.event_id'],
+  ['attempt_count', 'd.attempt_count'], ['conversation_id', 'd.conversation_id'], ['sequence', 'd.sequence'],
+  ['max_in_flight', 'w.max_in_flight'], ['timeout_ms', 'w.timeout_ms'], ['webhook_status', 'w.status'], ['webhook_updated_at', 'w.updated_at'],
+  ['due_at', 'd.next_attempt_at'],
+  // For ordered endpoints: the nearest earlier delivery of the conversation still pending.
+  ['pred', `CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-         AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END AS pred`;
+         AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END`],
+];
+const COLUMNS = CANDIDATE.map(([name, expr]) => `${expr} AS ${name}`).join(', ');
+const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE.map(([name]) => name));
 
 /**
  * Due rows of `deliveries` picked first, on their own, then joined: the ORDER BY and LIMIT on the
@@ -56,13 +64,6 @@ function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''):
     WHERE w.kind = 'endpoint'
     ORDER BY d.next_attempt_at`;
 }
-
-// The names of COLUMNS, in order: SQLite returns the candidates as arrays (statement.ts, arrayRows).
-const CANDIDATE: (keyof DueCandidate)[] = [
-  'id', 'webhook_id', 'manual', 'company_id', 'event_id', 'attempt_count', 'conversation_id', 'sequence',
-  'max_in_flight', 'timeout_ms', 'webhook_status', 'webhook_updated_at', 'due_at', 'pred',
-];
-const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE);
 
 const SELECT_DUE = candidates(prepared('sb_select_due', {
   sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at >= ? AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
