@@ -21,15 +21,15 @@
  * claim that found the queue's end and at least every second.
  */
 export class HeldClaims {
-  /** Delivery id -> the claim: the end of the lease that holds it and when the row came due (epoch ms). */
-  readonly #held = new Map<string, { until: number; dueAt: number }>();
+  /** Delivery id -> the claim: the end of the lease that holds it, when the row came due (epoch ms), its endpoint. */
+  readonly #held = new Map<string, { until: number; dueAt: number; webhookId: string }>();
   #floor = 0;
   #floorSince = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  hold(id: string, leaseUntil: number, dueAt: number): void {
-    this.#held.set(id, { until: leaseUntil, dueAt });
+  hold(id: string, leaseUntil: number, dueAt: number, webhookId: string): void {
+    this.#held.set(id, { until: leaseUntil, dueAt, webhookId });
   }
 
   /** Whether this claim (the delivery and its lease) still holds its delivery. */
@@ -53,11 +53,11 @@ export class HeldClaims {
   }
 
   /**
-   * What a claim leaves out: the deliveries held now, and, for a claim that reads the due queue in
-   * order, where it starts (`floor`; 0 for any other claim, which lists every held delivery).
-   * Claims whose lease ran out end here, their rows due again where they were.
+   * What a claim leaves out: the deliveries held now (with their endpoints), and, for a claim that
+   * reads the due queue in order, where it starts (`floor`; 0 for any other claim, which is given
+   * every held delivery). Claims whose lease ran out end here, their rows due again where they were.
    */
-  forClaim(now: number, inOrder: boolean): { floor: number; ids: string[] } {
+  forClaim(now: number, inOrder: boolean): { floor: number; held: HeldRow[] } {
     for (const [id, c] of this.#held) {
       if (c.until >= now) continue;
       this.#held.delete(id);
@@ -65,9 +65,9 @@ export class HeldClaims {
     }
     if (this.clock() - this.#floorSince >= FLOOR_KEPT_MS) this.#lower(0);
     const floor = inOrder ? this.#floor : 0;
-    const ids: string[] = [];
-    for (const [id, c] of this.#held) if (c.dueAt >= floor) ids.push(id);
-    return { floor, ids };
+    const held: HeldRow[] = [];
+    for (const [id, c] of this.#held) if (c.dueAt >= floor) held.push({ id, webhook_id: c.webhookId });
+    return { floor, held };
   }
 
   /**
@@ -87,6 +87,12 @@ export class HeldClaims {
     if (to < this.#floor) this.#floor = to;
     if (to === 0) this.#floorSince = this.clock();
   }
+}
+
+/** A held delivery, as a claim leaves it out. */
+export interface HeldRow {
+  id: string;
+  webhook_id: string;
 }
 
 /** How long the floor is trusted before a claim reads the due queue from its start again. */

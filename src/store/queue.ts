@@ -101,7 +101,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     const inOrder = o.exclude.length === 0;
     const view = held?.forClaim(o.now, inOrder);
     const scan = Math.ceil(Math.min(o.limit, o.expected ?? o.limit) * SCAN_FACTOR);
-    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, held: view?.ids, from: view?.floor, limit: scan });
+    const candidates = await selectDue(trx, dialect, { now: o.now, exclude: o.exclude, held: view?.held, from: view?.floor, limit: scan });
     // SQLite, the queue read in order: the floor moves to the first candidate this claim leaves,
     // or back to the start when the queue ended (held-claims.ts).
     const advance = (taken: Set<string>) => {
@@ -154,7 +154,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       const taken = new Set<string>();
       const free = chosen.filter((c) => (held.isHeld(c.id, o.now) ? (taken.add(c.id), false) : true));
       for (const c of free) {
-        held.hold(c.id, lease, c.due_at);
+        held.hold(c.id, lease, c.due_at, c.webhook_id);
         taken.add(c.id);
         endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
       }

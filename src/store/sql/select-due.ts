@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { arrayRows, list, prepared, run, runRows, type Dialect, type Statement } from './statement.ts';
+import type { HeldRow } from '../held-claims.ts';
 
 export interface DueCandidate {
   id: string;
@@ -120,7 +121,7 @@ export interface SelectDueOptions {
   /** Endpoints whose deliveries are not wanted now (their lanes are full, or out of rate tokens). */
   exclude: string[];
   /** SQLite: deliveries held by claims (store/held-claims.ts), left out. */
-  held?: string[];
+  held?: HeldRow[];
   /**
    * SQLite, with nothing excluded: where the due queue is read from (every row due before it is
    * held, held-claims.ts), and `held` need list only the held rows due from then on.
@@ -145,14 +146,16 @@ export interface SelectDueOptions {
  */
 export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueOptions): Promise<DueCandidate[]> {
   const sqlite = dialect === 'sqlite';
-  const held = sqlite ? JSON.stringify(o.held ?? []) : null;
+  // Each statement is given the held rows it could read: of any endpoint, of the endpoints not
+  // left out, of one endpoint (the endpoint left out is often the one holding most).
+  const heldOf = (keep: (webhookId: string) => boolean) => JSON.stringify((o.held ?? []).filter((h) => keep(h.webhook_id)).map((h) => h.id));
   if (o.exclude.length === 0) {
     // In due order already (the statement's ORDER BY).
-    return withDueAt(await runRows(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, held, o.now, o.limit] : [o.now, o.limit]));
+    return withDueAt(await runRows(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, heldOf(() => true), o.now, o.limit] : [o.now, o.limit]));
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
-  const heldIds = new Set(o.held);
+  const heldIds = new Set((o.held ?? []).map((h) => h.id));
   const front = (await run<{ id: string; webhook_id: string }>(db, dialect, DUE_FRONT, [o.now, frontRows])).rows;
   const others = front.filter((r) => !excluded.has(r.webhook_id) && !heldIds.has(r.id)).map((r) => r.id);
   // The front read from the index alone also holds rows that the full read leaves out: on
@@ -167,10 +170,10 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   }
   if (found.length >= o.limit || front.length < frontRows) return sortByDue(found).slice(0, o.limit);
   // The front is taken by endpoints left out, and the queue goes on behind it: ask the others.
-  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, held, o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
+  const behind = (await run<{ id: string }>(db, dialect, DUE_ENDPOINTS, sqlite ? [o.now, heldOf((w) => !excluded.has(w)), o.now, list(dialect, o.exclude), ENDPOINTS_BEHIND_FRONT] : [o.now, o.exclude, ENDPOINTS_BEHIND_FRONT])).rows;
   const byId = new Map(found.map((r) => [r.id, r]));
   for (const { id } of behind) {
-    const rows = await runRows(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, held, o.now, o.limit] : [id, o.now, o.limit]);
+    const rows = await runRows(db, dialect, DUE_OF_ENDPOINT, sqlite ? [id, o.now, heldOf((w) => w === id), o.now, o.limit] : [id, o.now, o.limit]);
     for (const r of rows) byId.set(r.id, r);
   }
   return sortByDue([...byId.values()]).slice(0, o.limit);
