@@ -151,14 +151,13 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
       const events = await loadEvents(trx, dialect, [...new Set(chosen.map((c) => c.event_id))]);
       // Another claim of this process may have taken some meanwhile (another worker on this
       // store): what it holds is left to it, and from here to the hold nothing else runs.
-      const taken = new Set<string>();
-      const free = chosen.filter((c) => (held.isHeld(c.id, o.now) ? (taken.add(c.id), false) : true));
+      const free = chosen.filter((c) => !held.isHeld(c.id, o.now));
       for (const c of free) {
         held.hold(c.id, lease, c.due_at, c.webhook_id);
-        taken.add(c.id);
         endpoints.set(c.webhook_id, { status: c.webhook_status, updatedAt: c.webhook_updated_at });
       }
-      advance(taken);
+      // Held now, by this claim or the other: what the floor may move past.
+      advance(new Set(chosen.map((c) => c.id)));
       return { claimed: free.map(claimOf), parked, events, endpoints };
     }
     const rows = await leaseDeliveries(trx, chosen.map((c) => c.id), o.now, lease);
@@ -178,10 +177,9 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
   // beside it, and parks in their COMMIT. Should that COMMIT fail, the claim never was.
   let result: ClaimResult | null = null;
   try {
-    result = await database.transaction(async (trx) => (result = await run(trx)));
-    return result;
+    return await database.transaction(async (trx) => (result = await run(trx)));
   } catch (err) {
-    for (const c of result?.claimed ?? []) held!.release(c.id, c.lease_until, 'given back');
+    for (const c of (result as ClaimResult | null)?.claimed ?? []) held!.release(c.id, c.lease_until, 'given back');
     throw err;
   }
 }
@@ -326,11 +324,10 @@ export async function releaseLeases(database: Database, claims: { id: string; le
 // delivery while the row carries that lease; a SQLite claim is held in memory (held-claims.ts)
 // and its row carries none. A listener session's claims (store/listeners.ts) have no lease (0).
 
-/** The claims that still hold their delivery, each with the lease its row carries meanwhile (SQLite's: none, 0). */
-export function stillHeld(database: Database, claims: { id: string; lease_until: number }[]): { id: string; lease_until: number }[] {
+/** The claims that still hold their delivery (on PostgreSQL the row says so, in the statement that finishes it). */
+export function stillHeld<C extends { id: string; lease_until: number }>(database: Database, claims: C[]): C[] {
   const held = database.claims;
-  if (!held) return claims;
-  return claims.filter((c) => c.lease_until === 0 || held.holds(c.id, c.lease_until)).map((c) => ({ id: c.id, lease_until: 0 }));
+  return held ? claims.filter((c) => c.lease_until === 0 || held.holds(c.id, c.lease_until)) : claims;
 }
 
 /** Whether a claim still holds its delivery, given the delivery's row as read to record its outcome. */

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import { PREPARED_PREFIX } from './statement.ts';
+import { preparedText } from './statement.ts';
 
 export interface LeasedRow {
   id: string;
@@ -27,11 +27,11 @@ const LEASED = 'id, company_id, event_id, webhook_id, attempt_count, manual, con
 // The event comes back with the lease, so a claim needs no round trip of its own to load it. The
 // claim's transaction holds the rows already (its SELECT locked them); SKIP LOCKED and the
 // conditions, re-checked on the locked row, keep a lease safe on any row it is given.
-const LEASE = `${PREPARED_PREFIX}sb_lease_deliveries*/ WITH l AS (UPDATE deliveries SET lease_until = $1
+const LEASE = preparedText('sb_lease_deliveries', `WITH l AS (UPDATE deliveries SET lease_until = $1
       WHERE id IN (SELECT id FROM deliveries WHERE id = ANY($2::text[]) AND status = 'pending'
                      AND (lease_until IS NULL OR lease_until < $3) FOR UPDATE SKIP LOCKED)
       RETURNING ${LEASED})
-    SELECT l.*, e.type AS event_type, e.payload FROM l LEFT JOIN events e ON e.id = l.event_id`;
+    SELECT l.*, e.type AS event_type, e.payload FROM l LEFT JOIN events e ON e.id = l.event_id`);
 
 /** Leases the chosen pending deliveries that are still free until `lease`; returns those it got (PostgreSQL). */
 export async function leaseDeliveries(trx: Kysely<any>, ids: string[], now: number, lease: number): Promise<LeasedRow[]> {

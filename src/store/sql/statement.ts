@@ -24,9 +24,12 @@ export interface Statement {
  */
 export const PREPARED_PREFIX = '/*prepared:';
 
+/** A PostgreSQL text marked for preparing under `name`. */
+export const preparedText = (name: string, text: string) => `${PREPARED_PREFIX}${name}*/ ${text}`;
+
 /** The statement with its PostgreSQL text marked for preparing under `name`. */
 export function prepared(name: string, stmt: Statement): Statement {
-  return { sqlite: stmt.sqlite, postgres: `${PREPARED_PREFIX}${name}*/ ${stmt.postgres}` };
+  return { sqlite: stmt.sqlite, postgres: preparedText(name, stmt.postgres) };
 }
 
 /**
