@@ -12,18 +12,23 @@
  * recorded after that (the delivery claimed again meanwhile) is not taken for the new claim's.
  *
  * Claims take the oldest due first, so the held rows are the front of the due queue and every
- * claim would walk past them and list them all. The floor avoids that: every due row that comes
- * due before it is held, so a claim reads from the floor on and lists only the held rows after it.
- * A claim that read the queue in order raises it (`advance`); a claim that ends without its
- * outcome (given back, its lease run out) lowers it to its row. Every writer that makes a row due
- * stamps it inside its transaction, after any claim that ran before, so no row comes due behind
- * the floor; as a safety net against the clock stepping back, it goes back to the start after a
- * claim that found the queue's end and at least every second.
+ * claim would walk past them and list them all. The floor avoids that: every due row placed before
+ * it is held, so a claim reads from the floor on and lists only the held rows from there. A place
+ * is the deliveries_due index's order, the due time and then the endpoint and the id: a backlog
+ * made due in one millisecond (a burst, a recovery) is thousands of rows with one due time, which
+ * a floor of due times alone could not split (every claim listed the ~300 rows held, and walked
+ * past them). A claim that read the queue in order raises it (`advance`); a claim that ends
+ * without its outcome (given back, its lease run out) lowers it to the start of its row's
+ * millisecond. Every writer that makes a row due stamps it inside its transaction, after any
+ * claim that ran before, so no row comes due behind the floor (a row stamped in the claim's own
+ * millisecond may sort before the claim's last row: that millisecond is left whole); as a safety
+ * net against the clock stepping back, it goes back to the start after a claim that found the
+ * queue's end and at least every second.
  */
 export class HeldClaims {
   /** Delivery id -> the claim: the end of the lease that holds it, when the row came due (epoch ms), its endpoint. */
   readonly #held = new Map<string, { until: number; dueAt: number; webhookId: string }>();
-  #floor = 0;
+  #floor: QueuePlace = QUEUE_START;
   #floorSince = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -54,39 +59,61 @@ export class HeldClaims {
 
   /**
    * What a claim leaves out: the deliveries held now (with their endpoints), and, for a claim that
-   * reads the due queue in order, where it starts (`floor`; 0 for any other claim, which is given
-   * every held delivery). Claims whose lease ran out end here, their rows due again where they were.
+   * reads the due queue in order, where it starts (`floor`; the queue's start for any other claim,
+   * which is given every held delivery). Claims whose lease ran out end here, their rows due again
+   * where they were.
    */
-  forClaim(now: number, inOrder: boolean): { floor: number; held: HeldRow[] } {
+  forClaim(now: number, inOrder: boolean): { floor: QueuePlace; held: HeldRow[] } {
     for (const [id, c] of this.#held) {
       if (c.until >= now) continue;
       this.#held.delete(id);
       this.#lower(c.dueAt);
     }
     if (this.clock() - this.#floorSince >= FLOOR_KEPT_MS) this.#lower(0);
-    const floor = inOrder ? this.#floor : 0;
+    const floor = inOrder ? this.#floor : QUEUE_START;
     const held: HeldRow[] = [];
-    for (const [id, c] of this.#held) if (c.dueAt >= floor) held.push({ id, webhook_id: c.webhookId });
+    for (const [id, c] of this.#held) if (!placedBefore(c.dueAt, c.webhookId, id, floor)) held.push({ id, webhook_id: c.webhookId });
     return { floor, held };
   }
 
   /**
-   * A claim read the due queue in order from the floor: every row due before `dueAt` was held or
-   * is now, so the floor moves there. `null` when it found the queue's end: back to the start.
+   * A claim made at `now` read the due queue in order from the floor: every row placed before
+   * `place` was held or is now, so the floor moves there. `null` when it found the queue's end:
+   * back to the start. A place in the claim's own millisecond (or after it) stands for the start
+   * of that millisecond, since rows stamped after the claim may still join it.
    */
-  advance(dueAt: number | null): void {
-    if (dueAt === null) this.#lower(0);
-    else if (dueAt > this.#floor) this.#floor = dueAt;
+  advance(place: QueuePlace | null, now: number): void {
+    if (place === null) return this.#lower(0);
+    const to = place.dueAt >= now ? { ...QUEUE_START, dueAt: place.dueAt } : place;
+    if (placedBefore(this.#floor.dueAt, this.#floor.webhookId, this.#floor.id, to)) this.#floor = to;
   }
 
   get size(): number {
     return this.#held.size;
   }
 
-  #lower(to: number): void {
-    if (to < this.#floor) this.#floor = to;
-    if (to === 0) this.#floorSince = this.clock();
+  /** The floor goes back to the start of `dueAt`'s millisecond, if it is past it. */
+  #lower(dueAt: number): void {
+    if (!placedBefore(this.#floor.dueAt, this.#floor.webhookId, this.#floor.id, { ...QUEUE_START, dueAt })) this.#floor = { ...QUEUE_START, dueAt };
+    if (dueAt === 0) this.#floorSince = this.clock();
   }
+}
+
+/** A place in the due queue, in the deliveries_due index's order: due time (epoch ms), endpoint, id. */
+export interface QueuePlace {
+  dueAt: number;
+  webhookId: string;
+  id: string;
+}
+
+/** Before every row. */
+export const QUEUE_START: QueuePlace = Object.freeze({ dueAt: 0, webhookId: '', id: '' });
+
+/** Whether a row (due time, endpoint, id) comes before a place, in the index's (binary) order. */
+function placedBefore(dueAt: number, webhookId: string, id: string, place: QueuePlace): boolean {
+  if (dueAt !== place.dueAt) return dueAt < place.dueAt;
+  if (webhookId !== place.webhookId) return webhookId < place.webhookId;
+  return id < place.id;
 }
 
 /** A held delivery, as a claim leaves it out. */

@@ -106,9 +106,9 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     // or back to the start when the queue ended (held-claims.ts).
     const advance = (taken: Set<string>) => {
       if (!held || !inOrder) return;
-      if (candidates.length < scan) return held.advance(null);
-      const left = candidates.find((c) => !taken.has(c.id));
-      held.advance((left ?? candidates[candidates.length - 1]!).due_at);
+      if (candidates.length < scan) return held.advance(null, o.now);
+      const left = candidates.find((c) => !taken.has(c.id)) ?? candidates[candidates.length - 1]!;
+      held.advance({ dueAt: left.due_at, webhookId: left.webhook_id, id: left.id }, o.now);
     };
     if (candidates.length === 0) {
       advance(new Set());

@@ -137,7 +137,7 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
     if (store === 'sqlite') {
       // It read four (the scan reads a quarter more) and took three: the next claim reads from the
       // fourth on and has no held row to list.
-      assert.deepEqual(database.claims!.forClaim(NOW, true), { floor: NOW - 97, held: [] });
+      assert.deepEqual(database.claims!.forClaim(NOW, true), { floor: { dueAt: NOW - 97, webhookId: 'wh_a', id: rows[3] }, held: [] });
     }
     const second = await claim(NOW);
     assert.deepEqual(second.claimed.map((c) => c.id), rows.slice(3), 'the first claim still holds its rows');
@@ -169,6 +169,30 @@ for (const store of STORES) describe(`due deliveries, leaving busy endpoints out
       endClaims(database, later.claimed);
       assert.equal(isClaimed(database, { id: rows[0]!, status: 'pending', lease_until: null }, lease + 1), false);
     }
+  });
+
+  test('a backlog due in one millisecond: each claim takes the rows after the last one, listing none of those held', async () => {
+    await endpoint('wh_a');
+    await endpoint('wh_b');
+    // Due after the rows of the tests before (their claims' floor), as a writer stamps them.
+    const dueAt = NOW + 50;
+    const now = NOW + 100;
+    const a = await pending('wh_a', 5, dueAt, { next_attempt_at: dueAt });
+    const b = await pending('wh_b', 5, dueAt, { next_attempt_at: dueAt });
+    const claim = () => claimDue(database, { now, limit: 4, leaseMs: 1000, exclude: [], room: () => 100 });
+    const taken: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await claim();
+      taken.push(...c.claimed.map((d) => d.id));
+      if (store === 'sqlite' && i === 0) {
+        // It read five (a quarter more) and took four: the floor is the fifth, in the index's
+        // order (due time, endpoint, id), and none of the four held is listed.
+        assert.deepEqual(database.claims!.forClaim(now, true), { floor: { dueAt, webhookId: 'wh_a', id: a[4] }, held: [] });
+      }
+    }
+    assert.deepEqual(taken, [...a, ...b], 'in place order, each row once');
+    assert.equal((await claim()).claimed.length, 0);
+    if (database.claims) for (const id of taken) database.claims.release(id, now + 2000);
   });
 
   test('an endpoint behind the front whose oldest rows are leased is asked for the rows it can give', async () => {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { arrayRows, list, prepared, run, runRows, type Dialect, type Statement } from './statement.ts';
-import type { HeldRow } from '../held-claims.ts';
+import type { HeldRow, QueuePlace } from '../held-claims.ts';
 
 export interface DueCandidate {
   id: string;
@@ -57,17 +57,21 @@ const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE.
  * No tie-breaker in ORDER BY: the due index gives this order, and a second key would sort every due row.
  * `lock` locks the rows picked, before the join.
  */
-function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = ''): string {
+function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = '', order = 'next_attempt_at'): string {
   return `SELECT ${COLUMNS}
     FROM (SELECT id, webhook_id, manual, company_id, event_id, attempt_count, conversation_id, sequence, next_attempt_at FROM deliveries
-          WHERE ${where} ORDER BY next_attempt_at LIMIT ${limit}${lock}) d
+          WHERE ${where} ORDER BY ${order} LIMIT ${limit}${lock}) d
     JOIN webhooks w ON w.id = d.webhook_id
     WHERE w.kind = 'endpoint'
-    ORDER BY d.next_attempt_at`;
+    ORDER BY ${order.replace(/(\w+)/g, 'd.$1')}`;
 }
 
+// SQLite's claim in order reads from the claims' floor, a place in the deliveries_due index's
+// order (a row value compared with its columns: SQLite walks the index from there), and returns
+// the rows in that order, which the floor's next place is taken from (held-claims.ts).
+const IN_PLACE_ORDER = 'next_attempt_at, webhook_id, id';
 const SELECT_DUE = candidates(prepared('sb_select_due', {
-  sqlite: dueThenJoin(`status = 'pending' AND next_attempt_at >= ? AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?'),
+  sqlite: dueThenJoin(`status = 'pending' AND (next_attempt_at, webhook_id, id) >= (?, ?, ?) AND next_attempt_at <= ? AND ${NOT_HELD} AND (lease_until IS NULL OR lease_until < ?)`, '?', '', IN_PLACE_ORDER),
   postgres: dueThenJoin(`status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)`, '$2', LOCK),
 }));
 
@@ -123,10 +127,10 @@ export interface SelectDueOptions {
   /** SQLite: deliveries held by claims (store/held-claims.ts), left out. */
   held?: HeldRow[];
   /**
-   * SQLite, with nothing excluded: where the due queue is read from (every row due before it is
-   * held, held-claims.ts), and `held` need list only the held rows due from then on.
+   * SQLite, with nothing excluded: where the due queue is read from (every row placed before it is
+   * held, held-claims.ts), and `held` need list only the held rows from there on.
    */
-  from?: number;
+  from?: QueuePlace;
   limit: number;
   /** Rows of the due queue's front read when `exclude` is not empty (tests make it small). */
   frontRows?: number;
@@ -150,8 +154,8 @@ export async function selectDue(db: Kysely<any>, dialect: Dialect, o: SelectDueO
   // left out, of one endpoint (the endpoint left out is often the one holding most).
   const heldOf = (keep: (webhookId: string) => boolean) => JSON.stringify((o.held ?? []).filter((h) => keep(h.webhook_id)).map((h) => h.id));
   if (o.exclude.length === 0) {
-    // In due order already (the statement's ORDER BY).
-    return withDueAt(await runRows(db, dialect, SELECT_DUE, sqlite ? [o.from ?? 0, o.now, heldOf(() => true), o.now, o.limit] : [o.now, o.limit]));
+    // In due order already (the statement's ORDER BY; on SQLite, in place order).
+    return withDueAt(await runRows(db, dialect, SELECT_DUE, sqlite ? [o.from?.dueAt ?? 0, o.from?.webhookId ?? '', o.from?.id ?? '', o.now, heldOf(() => true), o.now, o.limit] : [o.now, o.limit]));
   }
   const frontRows = Math.max(o.frontRows ?? DUE_FRONT_ROWS, o.limit);
   const excluded = new Set(o.exclude);
