@@ -90,7 +90,7 @@ export function createDeliveryService(ctx: ServiceContext) {
         if (!wh) throw notFound('webhook', webhookId);
         const now = Date.now();
         const iso = new Date(now).toISOString();
-        let count = await store.requeueFailed(work.trx, webhookId, sinceIso, now);
+        let count = await store.requeueFailed(work.trx, webhookId, wh.ordering, sinceIso, now);
         const from = sinceIso > wh.created_at ? sinceIso : wh.created_at;
         let after: string | null = null;
         for (;;) {
@@ -107,6 +107,7 @@ export function createDeliveryService(ctx: ServiceContext) {
                 webhookId,
                 conversationId: e.conversation_id,
                 sequence: e.sequence,
+                ordering: wh.ordering,
                 dueAt: now,
                 createdAt: e.created_at,
                 updatedAt: iso,
@@ -146,7 +147,7 @@ export function createDeliveryService(ctx: ServiceContext) {
         const event = exampleEvent(type, { id: ctx.newId('evt'), company_id: caller.companyId, created_at: iso }) as EventT;
         await store.insertTestEvent(work.trx, caller.companyId, webhookId, event);
         await store.insertDeliveries(work.trx, [
-          store.pendingDelivery({ id: deliveryId, companyId: caller.companyId, eventId: event.id, webhookId, conversationId: null, sequence: null, dueAt: now, createdAt: iso }),
+          store.pendingDelivery({ id: deliveryId, companyId: caller.companyId, eventId: event.id, webhookId, conversationId: null, sequence: null, ordering: wh.ordering, dueAt: now, createdAt: iso }),
         ]);
         await work.wakeWorkers();
       });
@@ -182,6 +183,7 @@ export function createDeliveryService(ctx: ServiceContext) {
             webhookId,
             conversationId: event.conversation_id,
             sequence: event.sequence,
+            ordering: wh.ordering,
             dueAt: now,
             createdAt: new Date(now).toISOString(),
             manual: true,

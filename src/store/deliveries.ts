@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Tables } from './tables.ts';
 
 /** Delivery log rows: deliveries (one per event and endpoint) and their attempts. */
@@ -105,6 +105,14 @@ export async function countAttempts(db: Kysely<Tables>, deliveryId: string): Pro
   return Number(row.n);
 }
 
+/**
+ * Whether a delivery queued now goes in its conversation's order: its endpoint orders by
+ * conversation (as the queuing transaction read it) and the event has a conversation and a
+ * sequence. A change of the endpoint's ordering applies to what is queued after it.
+ */
+export const queuedInOrder = (ordering: string, conversationId: string | null, sequence: number | null): boolean =>
+  ordering === 'conversation' && conversationId !== null && sequence !== null;
+
 /** The one shape of a new delivery: pending, never attempted, due at `dueAt` (null: parked). */
 export function pendingDelivery(d: {
   id: string;
@@ -113,10 +121,15 @@ export function pendingDelivery(d: {
   webhookId: string;
   conversationId: string | null;
   sequence: number | null;
+  /** The endpoint's `ordering`, as the queuing transaction read it. */
+  ordering: string;
   dueAt: number | null;
   createdAt: string;
   updatedAt?: string;
-  /** A person asked for this attempt: it goes whatever the endpoint's status (see queueManualAttempt). */
+  /**
+   * A person asked for this attempt: it goes whatever the endpoint's status (see
+   * queueManualAttempt), and on its own, outside its conversation's order.
+   */
   manual?: boolean;
 }): Insertable<Tables['deliveries']> {
   return {
@@ -130,7 +143,10 @@ export function pendingDelivery(d: {
     next_attempt_at: d.dueAt,
     created_at: d.createdAt,
     updated_at: d.updatedAt ?? d.createdAt,
-    ...(d.manual ? { manual: 1 } : {}),
+    // Every column given on every row: the rows of one fan-out go in one INSERT, whose column
+    // list is the union of theirs, and SQLite has no DEFAULT to fill a row's missing ones.
+    manual: d.manual ? 1 : 0,
+    ordered: !d.manual && queuedInOrder(d.ordering, d.conversationId, d.sequence) ? 1 : 0,
   };
 }
 
@@ -169,10 +185,14 @@ export async function lockCompanyDelivery(trx: Kysely<Tables>, dialect: 'sqlite'
 }
 
 /** Puts an endpoint's failed deliveries created since `since` back in the queue with a fresh schedule. */
-export async function requeueFailed(trx: Kysely<Tables>, webhookId: string, since: string, now: number): Promise<number> {
+export async function requeueFailed(trx: Kysely<Tables>, webhookId: string, ordering: string, since: string, now: number): Promise<number> {
+  // Queued again: in order when the endpoint orders by conversation now (queuedInOrder, row by row).
+  const ordered = ordering === 'conversation'
+    ? sql<number>`CASE WHEN conversation_id IS NOT NULL AND sequence IS NOT NULL THEN 1 ELSE 0 END`
+    : sql<number>`0`;
   const res = await trx
     .updateTable('deliveries')
-    .set({ status: 'pending', attempt_count: 0, lease_until: null, next_attempt_at: now, updated_at: new Date(now).toISOString() })
+    .set({ status: 'pending', attempt_count: 0, lease_until: null, next_attempt_at: now, updated_at: new Date(now).toISOString(), ordered })
     .where('webhook_id', '=', webhookId)
     .where('status', '=', 'failed')
     .where('created_at', '>=', since)

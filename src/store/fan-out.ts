@@ -7,7 +7,7 @@ import { insertDeliveries, pendingDelivery } from './deliveries.ts';
 import { fixedQuery } from './fixed-query.ts';
 
 const activeEndpoints = fixedQuery(['company_id', 'status'], (db, v) =>
-  db.selectFrom('webhooks').select(['id', 'events', 'filter', 'kind']).where('company_id', '=', v.company_id).where('status', '=', v.status),
+  db.selectFrom('webhooks').select(['id', 'events', 'filter', 'kind', 'ordering']).where('company_id', '=', v.company_id).where('status', '=', v.status),
 );
 
 /**
@@ -21,7 +21,7 @@ export async function fanOut(
   event: EventT,
   conversationId: string | null,
 ): Promise<number> {
-  const { rows: endpoints } = await activeEndpoints.execute<{ id: string; events: string; filter: string | null; kind: string }>(trx, {
+  const { rows: endpoints } = await activeEndpoints.execute<{ id: string; events: string; filter: string | null; kind: string; ordering: string }>(trx, {
     company_id: event.company_id,
     status: 'active',
   });
@@ -38,6 +38,7 @@ export async function fanOut(
         webhookId: wh.id,
         conversationId,
         sequence: event.sequence ?? null,
+        ordering: wh.ordering,
         // A listener session's deliveries never enter the due range: its stream sends them, not the worker.
         dueAt: wh.kind === 'listener' ? null : now,
         createdAt: event.created_at,

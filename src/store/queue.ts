@@ -11,7 +11,8 @@ import { loadEvents } from './sql/load-events.ts';
  * The delivery queue: pending rows of `deliveries`, claimed with a lease. A delivery is claimable
  * when it is pending, due, not leased (or its lease expired: its worker died), its endpoint is
  * active, and, for `ordering: conversation` endpoints, no earlier delivery of the same
- * conversation is still pending (NOT EXISTS on the deliveries_ordering index). These rules are in
+ * conversation queued in order is still pending (the deliveries_ordering index holds the
+ * deliveries queued in order alone: store/deliveries.ts, queuedInOrder). These rules are in
  * SQL, so they hold across any number of worker processes; each process then keeps its endpoints
  * to `max_in_flight` (worker.ts).
  *
@@ -220,6 +221,7 @@ async function park(
               .whereRef('p.webhook_id', '=', 'd.webhook_id')
               .whereRef('p.conversation_id', '=', 'd.conversation_id')
               .where('p.status', '=', 'pending')
+              .where('p.ordered', '=', 1)
               .whereRef('p.sequence', '<', 'd.sequence'),
           ),
         )
@@ -282,7 +284,7 @@ export async function unparkNext(trx: Kysely<Tables>, webhookId: string, convers
         .where('n.webhook_id', '=', webhookId)
         .where('n.conversation_id', '=', conversationId)
         .where('n.status', '=', 'pending')
-        .where('n.sequence', 'is not', null)
+        .where('n.ordered', '=', 1)
         .orderBy('n.sequence')
         .limit(1),
     )

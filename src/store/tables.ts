@@ -122,6 +122,11 @@ export interface Tables {
     streamed_seq: ColumnType<number | null, number | null | undefined, number | null>;
     /** 1 while a manual retry waits for its attempt: claimable whatever the endpoint's status. */
     manual: Generated<number>;
+    /**
+     * 1 when it was queued for an endpoint that orders by conversation and has a conversation and
+     * a sequence: it goes in order, and the deliveries_ordering index holds it (store/deliveries.ts).
+     */
+    ordered: Generated<number>;
   };
   attempts: {
     id: string;

@@ -373,6 +373,33 @@ for (const store of STORES) {
       }
     }));
 
+    it('a switch to conversation ordering orders what is queued after it; what was queued before goes on its own', async () => {
+      const c = await fresh();
+      // Each message's first attempt fails; its retry comes a second later.
+      const tried = new Set<string>();
+      const r = await receiver((req, res) => {
+        const text = JSON.parse(req.body).data.message.text as string;
+        const first = !tried.has(text);
+        tried.add(text);
+        res.writeHead(first ? 500 : 200).end();
+      });
+      const wh = await endpoint(c, `${r.url}/switch`, { events: ['message.received'], retry: { schedule: [1] }, failure_threshold: 1000 });
+      const conv = (await c.post('/v1/conversations', { channel: 'chat', direction: 'inbound', context: {} })).body.id;
+      await c.post('/v1/messages', { conversation_id: conv, direction: 'inbound', text: 'before' });
+      await r.waitFor(1);
+      assert.equal((await c.patch(`/v1/webhooks/${wh.id}`, { ordering: 'conversation' })).status, 200);
+      await c.post('/v1/messages', { conversation_id: conv, direction: 'inbound', text: 'after-1' });
+      await c.post('/v1/messages', { conversation_id: conv, direction: 'inbound', text: 'after-2' });
+      const got = await r.waitFor(6, 10_000);
+      await drained(wh.id);
+      const texts = got.map((g) => JSON.parse(g.body).data.message.text as string);
+      assert.equal(texts.length, 6, texts.join(' '));
+      // 'before' waits for its retry; the deliveries queued after the switch do not wait for it...
+      assert.ok(texts.indexOf('after-1') < texts.lastIndexOf('before'), `queued before the switch, 'before' held nothing up: ${texts.join(' ')}`);
+      // ...but one another: after-2 goes only once after-1 succeeded.
+      assert.deepEqual(texts.filter((x) => x !== 'before'), ['after-1', 'after-1', 'after-2', 'after-2'], texts.join(' '));
+    });
+
     it('does not let a hanging endpoint slow a healthy one', async () => {
       const c = await fresh();
       const hanging = await receiver(() => {});

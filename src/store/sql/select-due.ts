@@ -40,10 +40,11 @@ const CANDIDATE: [keyof DueCandidate, string][] = [
   ['attempt_count', 'd.attempt_count'], ['conversation_id', 'd.conversation_id'], ['sequence', 'd.sequence'],
   ['max_in_flight', 'w.max_in_flight'], ['timeout_ms', 'w.timeout_ms'], ['webhook_status', 'w.status'], ['webhook_updated_at', 'w.updated_at'],
   ['due_at', 'd.next_attempt_at'],
-  // For ordered endpoints: the nearest earlier delivery of the conversation still pending.
-  ['pred', `CASE WHEN w.ordering = 'conversation' AND d.sequence IS NOT NULL AND d.conversation_id IS NOT NULL THEN
+  // For ordered deliveries of ordered endpoints: the nearest earlier ordered delivery of the
+  // conversation still pending (the deliveries_ordering index holds those alone).
+  ['pred', `CASE WHEN w.ordering = 'conversation' AND d.ordered = 1 THEN
       (SELECT p.id FROM deliveries p WHERE p.webhook_id = d.webhook_id AND p.conversation_id = d.conversation_id
-         AND p.status = 'pending' AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END`],
+         AND p.status = 'pending' AND p.ordered = 1 AND p.sequence < d.sequence ORDER BY p.sequence DESC LIMIT 1) END`],
 ];
 const COLUMNS = CANDIDATE.map(([name, expr]) => `${expr} AS ${name}`).join(', ');
 const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE.map(([name]) => name));
@@ -59,7 +60,7 @@ const candidates = (stmt: Statement) => arrayRows<DueCandidate>(stmt, CANDIDATE.
  */
 function dueThenJoin(where: string, limit: string, lock: '' | typeof LOCK = '', order = 'next_attempt_at'): string {
   return `SELECT ${COLUMNS}
-    FROM (SELECT id, webhook_id, manual, company_id, event_id, attempt_count, conversation_id, sequence, next_attempt_at FROM deliveries
+    FROM (SELECT id, webhook_id, manual, company_id, event_id, attempt_count, conversation_id, sequence, ordered, next_attempt_at FROM deliveries
           WHERE ${where} ORDER BY ${order} LIMIT ${limit}${lock}) d
     JOIN webhooks w ON w.id = d.webhook_id
     WHERE w.kind = 'endpoint'
