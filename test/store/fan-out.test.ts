@@ -1,37 +1,21 @@
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
+import { storeForTests } from '../helpers/store.ts';
 import { fanOut } from '../../src/store/fan-out.ts';
 import { createIdFactory } from '../../src/domain/ids.ts';
 import type { EventT } from '../../src/domain/schemas.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { STORES } from '../helpers/server.ts';
 
 const STAMP = new Date(Date.UTC(2026, 11, 8, 2, 0, 0)).toISOString();
 
 for (const store of STORES) describe(`fan-out (${store})`, () => {
+  const fixture = storeForTests(store, STAMP);
   let database: Database;
-  let dir: string;
-  let pgdb: TestDatabase | null = null;
+  before(() => {
+    database = fixture.database;
+  });
   const newId = createIdFactory();
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-fan-out-'));
-    if (store === 'postgres') pgdb = await createTestDatabase();
-    database = await openDatabase({ dataDir: dir, databaseUrl: pgdb?.url ?? null });
-    await database.db.insertInto('companies').values({ id: 'cmp_1', name: 'one', created_at: STAMP } as never).execute();
-  });
-  after(async () => {
-    await database.close();
-    await pgdb?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    await database.db.deleteFrom('deliveries').execute();
-    await database.db.deleteFrom('webhooks').execute();
-  });
 
   async function endpoint(id: string, ordering: 'none' | 'conversation'): Promise<void> {
     await database.db

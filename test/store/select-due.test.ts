@@ -1,37 +1,21 @@
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
+import { storeForTests } from '../helpers/store.ts';
 import { sql } from 'kysely';
 import { selectDue, type SelectDueOptions } from '../../src/store/sql/select-due.ts';
 import { leaseDeliveries } from '../../src/store/sql/lease-deliveries.ts';
 import { claimDue, endClaims, holdsRow, isClaimed, releaseLeases, stillHeld } from '../../src/store/queue.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { STORES } from '../helpers/server.ts';
 
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 const STAMP = new Date(NOW).toISOString();
 
 for (const store of STORES) describe(`due deliveries, leaving busy endpoints out (${store})`, () => {
+  const fixture = storeForTests(store, STAMP);
   let database: Database;
-  let dir: string;
-  let pgdb: TestDatabase | null = null;
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-select-due-'));
-    if (store === 'postgres') pgdb = await createTestDatabase();
-    database = await openDatabase({ dataDir: dir, databaseUrl: pgdb?.url ?? null });
-    await database.db.insertInto('companies').values({ id: 'cmp_1', name: 'one', created_at: STAMP } as never).execute();
-  });
-  after(async () => {
-    await database.close();
-    await pgdb?.drop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    await database.db.deleteFrom('deliveries').execute();
-    await database.db.deleteFrom('webhooks').execute();
+  before(() => {
+    database = fixture.database;
   });
 
   async function endpoint(id: string, status = 'active'): Promise<void> {
