@@ -8,7 +8,7 @@
  * that cannot run here says why in its row.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as S from './scenarios.ts';
 import { killAllChildren, ROOT } from './lib/proc.ts';
 import { machine, table, writeResults, markdown, type Results, type Row } from './lib/report.ts';
@@ -29,7 +29,7 @@ const NEEDS: Partial<Record<Name, Name[]>> = {
   'latency-max': ['raw'],
 };
 
-const { values } = parseArgs({
+const { values } = parseOrExit({
   options: {
     scenario: { type: 'string' },
     json: { type: 'string', default: path.join(ROOT, 'bench/results/latest.json') },
@@ -42,6 +42,16 @@ const { values } = parseArgs({
   },
   strict: true,
 });
+
+/** The options, or one line naming what is wrong (an unknown flag, a missing value) and exit 2. */
+function parseOrExit<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}; see npm run bench -- --help`);
+    process.exit(2);
+  }
+}
 
 if (values.help) {
   console.log(`usage: npm run bench -- [--scenario ${ORDER.join(',')}] [--json FILE] [--database postgres://...]
