@@ -71,10 +71,18 @@ export async function listDeliveries(
   limit: number,
   before?: string,
 ): Promise<Joined[]> {
+  return deliveryLogQuery(db, companyId, webhookId, status, limit, before).execute();
+}
+
+/**
+ * An endpoint's deliveries, newest first. A failed-only page walks deliveries_failed, the failed
+ * rows alone (SQLite picks the partial index for the bound status, as the plan test checks).
+ */
+export function deliveryLogQuery(db: Kysely<Tables>, companyId: string, webhookId: string, status: DeliveryStatus | undefined, limit: number, before?: string) {
   let q = withType(db).where('d.webhook_id', '=', webhookId).where('d.company_id', '=', companyId);
   if (status) q = q.where('d.status', '=', status);
   if (before) q = q.where('d.id', '<', before);
-  return q.orderBy('d.id', 'desc').limit(limit).execute();
+  return q.orderBy('d.id', 'desc').limit(limit);
 }
 
 export async function getDelivery(db: Kysely<Tables>, companyId: string, id: string): Promise<Joined | undefined> {

@@ -254,4 +254,15 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX deliveries_ordering ON deliveries (webhook_id, conversation_id, sequence) WHERE status = 'pending' AND ordered = 1`,
     ],
   },
+  {
+    id: '0014_failed_deliveries_index',
+    statements: () => [
+      // An endpoint's failure log (GET /v1/webhooks/{id}/deliveries?status=failed, the console's
+      // Failure logs) walked deliveries_webhook newest first and read every row to test its
+      // status: with failures rare among a million successes, a page read the million. The failed
+      // rows alone, in the list's order. A delivery enters it only when it fails for good, so the
+      // queue's writes (fan-out, success) never touch it.
+      `CREATE INDEX deliveries_failed ON deliveries (webhook_id, id) WHERE status = 'failed'`,
+    ],
+  },
 ];
