@@ -67,7 +67,7 @@ while (done < total) {
   for (const claim of claimed) {
     const event = events.get(claim.event_id)!;
     const signed = buildSignedRequest(endpoint, { id: claim.event_id, body: event.payload, timestamp: Math.floor(Date.now() / 1000) });
-    pending.push(outcomes.record({ claim, endpoint, eventType: event.type, at: new Date(), loggedHeaders: signed.loggedHeaders, result }).then(() => done++));
+    pending.push(outcomes.record({ claim, endpoint, eventType: event.type, at: new Date(), loggedHeaders: signed.loggedJson, result }).then(() => done++));
   }
   if (pending.length >= Number(process.env.REC ?? process.env.CLAIM ?? 256)) await Promise.all(pending.splice(0));
 }

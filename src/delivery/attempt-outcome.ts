@@ -33,7 +33,8 @@ export interface SentAttempt {
   endpoint: Endpoint;
   eventType: string;
   at: Date;
-  loggedHeaders: Record<string, string>;
+  /** The request's headers as logged (credentials masked), as JSON text. */
+  loggedHeaders: string;
   result: OutboundResult;
   /**
    * False when the attempt failed on this side before anything was sent (the endpoint's
@@ -142,7 +143,7 @@ function attemptRow(ctx: DeliveryContext, a: SentAttempt): AttemptInsert {
     status_code: r.statusCode,
     error: r.error,
     duration_ms: r.durationMs,
-    request_headers: JSON.stringify(a.loggedHeaders),
+    request_headers: a.loggedHeaders,
     response_headers: JSON.stringify(r.headers),
     response_body: r.statusCode === null && r.body === '' ? null : r.body,
   };

@@ -8,7 +8,14 @@ export interface SignedRequest {
   url: string;
   headers: Record<string, string>;
   loggedHeaders: Record<string, string>;
+  /** `loggedHeaders` as JSON text, as a delivery attempt stores it. */
+  loggedJson: string;
 }
+
+// The logged headers of an endpoint without auth or custom headers, as JSON, up to the parts that
+// change per request: written out once instead of serialising an object per delivery (0.27
+// against 0.67 µs). Same keys, same order as the object built below.
+const PLAIN_JSON_PREFIX = `{"content-type":"application/json","user-agent":${JSON.stringify(USER_AGENT)},"webhook-id":`;
 
 /**
  * Builds the request for one envelope (Delivery on the wire): the Standard Webhooks headers signed
@@ -28,7 +35,10 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
   };
   const { url, puts } = extrasOf(endpoint);
   // Nothing to mask: what is logged is what is sent (one object, neither is changed later).
-  if (puts.length === 0) return { url, headers, loggedHeaders: headers };
+  if (puts.length === 0) {
+    const loggedJson = `${PLAIN_JSON_PREFIX}${JSON.stringify(msg.id)},"webhook-timestamp":"${timestamp}","webhook-signature":${JSON.stringify(headers['webhook-signature'])}}`;
+    return { url, headers, loggedHeaders: headers, loggedJson };
+  }
   const logged: Record<string, string> = { ...headers };
   // A header set by the endpoint's auth or custom headers replaces one set above under any
   // spelling (User-Agent), so it is never sent twice.
@@ -43,7 +53,7 @@ export function buildSignedRequest(endpoint: Pick<Endpoint, 'url' | 'secrets' | 
     headers[name] = value;
     logged[name] = shown;
   }
-  return { url, headers, loggedHeaders: logged };
+  return { url, headers, loggedHeaders: logged, loggedJson: JSON.stringify(logged) };
 }
 
 interface Extras {

@@ -128,7 +128,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
     ctx.metrics.attemptDuration.observe({ outcome: isSuccess(result) ? 'success' : 'failure' }, result.durationMs / 1000);
     // If recording fails (store unreachable) the lease runs out and the delivery is sent again:
     // at least once, never lost.
-    const recorded = await outcomes.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedHeaders, result });
+    const recorded = await outcomes.record({ claim, endpoint, eventType: event.type, at, loggedHeaders: signed.loggedJson, result });
     if (recorded.outcome !== 'lost') ctx.metrics.deliveries.inc({ outcome: recorded.outcome });
     if (recorded.endpointStopped) {
       await giveBack(lanes.empty(lane));
@@ -159,7 +159,7 @@ export function createDeliveryWorker(ctx: DeliveryContext, opts: WorkerOptions =
         endpoint,
         eventType: job.event.type,
         at: new Date(),
-        loggedHeaders: {},
+        loggedHeaders: '{}',
         result: { statusCode: null, headers: {}, body: '', truncated: false, durationMs: 0, error: UNDECRYPTABLE_ERROR, errorCode: null },
         countsForEndpoint: false,
       });

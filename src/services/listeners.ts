@@ -159,7 +159,7 @@ export function createListenerService(ctx: ServiceContext) {
           endpoint: endpointOf(row, ctx.secrets),
           eventType: events.get(d.event_id)?.type ?? '',
           at: new Date(),
-          loggedHeaders: logged,
+          loggedHeaders: JSON.stringify(logged),
           result: {
             statusCode: input.status_code,
             headers: input.headers ?? {},
