@@ -26,15 +26,15 @@
  * queue's end and at least every second.
  */
 export class HeldClaims {
-  /** Delivery id -> the claim: the end of the lease that holds it, when the row came due (epoch ms), its endpoint. */
-  readonly #held = new Map<string, { until: number; dueAt: number; webhookId: string }>();
+  /** Delivery id -> the claim: the end of the lease that holds it, and the row's place in the queue. */
+  readonly #held = new Map<string, QueuePlace & { until: number }>();
   #floor: QueuePlace = QUEUE_START;
   #floorSince = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
   hold(id: string, leaseUntil: number, dueAt: number, webhookId: string): void {
-    this.#held.set(id, { until: leaseUntil, dueAt, webhookId });
+    this.#held.set(id, { until: leaseUntil, dueAt, webhookId, id });
   }
 
   /** Whether this claim (the delivery and its lease) still holds its delivery. */
@@ -72,7 +72,7 @@ export class HeldClaims {
     if (this.clock() - this.#floorSince >= FLOOR_KEPT_MS) this.#lower(0);
     const floor = inOrder ? this.#floor : QUEUE_START;
     const held: HeldRow[] = [];
-    for (const [id, c] of this.#held) if (!placedBefore(c.dueAt, c.webhookId, id, floor)) held.push({ id, webhook_id: c.webhookId });
+    for (const c of this.#held.values()) if (!placedBefore(c, floor)) held.push({ id: c.id, webhook_id: c.webhookId });
     return { floor, held };
   }
 
@@ -84,8 +84,8 @@ export class HeldClaims {
    */
   advance(place: QueuePlace | null, now: number): void {
     if (place === null) return this.#lower(0);
-    const to = place.dueAt >= now ? { ...QUEUE_START, dueAt: place.dueAt } : place;
-    if (placedBefore(this.#floor.dueAt, this.#floor.webhookId, this.#floor.id, to)) this.#floor = to;
+    const to = place.dueAt >= now ? startOf(place.dueAt) : place;
+    if (placedBefore(this.#floor, to)) this.#floor = to;
   }
 
   get size(): number {
@@ -94,7 +94,8 @@ export class HeldClaims {
 
   /** The floor goes back to the start of `dueAt`'s millisecond, if it is past it. */
   #lower(dueAt: number): void {
-    if (!placedBefore(this.#floor.dueAt, this.#floor.webhookId, this.#floor.id, { ...QUEUE_START, dueAt })) this.#floor = { ...QUEUE_START, dueAt };
+    const start = startOf(dueAt);
+    if (!placedBefore(this.#floor, start)) this.#floor = start;
     if (dueAt === 0) this.#floorSince = this.clock();
   }
 }
@@ -107,13 +108,16 @@ export interface QueuePlace {
 }
 
 /** Before every row. */
-export const QUEUE_START: QueuePlace = Object.freeze({ dueAt: 0, webhookId: '', id: '' });
+const QUEUE_START: QueuePlace = Object.freeze({ dueAt: 0, webhookId: '', id: '' });
 
-/** Whether a row (due time, endpoint, id) comes before a place, in the index's (binary) order. */
-function placedBefore(dueAt: number, webhookId: string, id: string, place: QueuePlace): boolean {
-  if (dueAt !== place.dueAt) return dueAt < place.dueAt;
-  if (webhookId !== place.webhookId) return webhookId < place.webhookId;
-  return id < place.id;
+/** Before every row of a millisecond. */
+const startOf = (dueAt: number): QueuePlace => ({ dueAt, webhookId: '', id: '' });
+
+/** Whether place `a` comes before place `b`, in the index's (binary) order. */
+function placedBefore(a: QueuePlace, b: QueuePlace): boolean {
+  if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt;
+  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId;
+  return a.id < b.id;
 }
 
 /** A held delivery, as a claim leaves it out. */
